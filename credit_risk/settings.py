@@ -1,0 +1,114 @@
+"""The one settings object: environment variables with the CREDIT_ prefix, nested with '__'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    dsn: str | None = Field(
+        default=None,
+        description="PostgreSQL DSN for the data. Unset: an embedded server under the state folder.",
+    )
+    name: str = Field(default="credit_risk", description="Database name on the embedded server.")
+
+
+class MlflowSettings(BaseModel):
+    tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking URI. Unset: the 'mlflow' database on the same PostgreSQL.",
+    )
+    artifact_location: Path | None = Field(
+        default=None,
+        description="Artifact root for new experiments. Unset: <state>/mlflow-artifacts.",
+    )
+    experiment: str = Field(default="credit-risk", description="Experiment name for training runs.")
+    registered_model: str = Field(default="credit-risk", description="Registered model name.")
+
+
+class PathSettings(BaseModel):
+    state_dir: Path = Field(
+        default=Path(".credit-risk"), description="Git-ignored folder for servers, logs, caches."
+    )
+    reports_dir: Path = Field(
+        default=Path("reports"), description="Data Docs, drift reports and summaries."
+    )
+    data_dir: Path = Field(default=Path("data"), description="Input and exported data files.")
+
+
+class DataSettings(BaseModel):
+    applications: int = Field(default=20_000, gt=0, description="Default generated applications.")
+    seed: int = Field(default=42, ge=0, description="Default generator seed.")
+    bad_rate: float = Field(default=0.15, gt=0, lt=1, description="Target portfolio bad rate.")
+
+
+class ServingSettings(BaseModel):
+    host: str = Field(default="127.0.0.1", description="Address the scoring service binds.")
+    port: int = Field(default=3000, ge=1, le=65535, description="Port the scoring service binds.")
+    api_key: SecretStr | None = Field(
+        default=None, description="Bearer token required on scoring endpoints when set."
+    )
+
+
+class TrainingSettings(BaseModel):
+    cost_false_negative: float = Field(
+        default=100_000, gt=0, description="Cost of a missed defaulter."
+    )
+    cost_false_positive: float = Field(
+        default=10_000, gt=0, description="Cost of a rejected good customer."
+    )
+    test_months: int = Field(default=3, ge=1, description="Latest mature months held out as test.")
+    validation_months: int = Field(
+        default=3, ge=1, description="Months before test for validation."
+    )
+    search_trials: int = Field(default=8, ge=1, description="Hyperparameter trials per candidate.")
+    search_timeout_seconds: float = Field(
+        default=120, gt=0, description="Search budget per candidate."
+    )
+    promotion_auc_margin: float = Field(
+        default=0.002, ge=0, description="AUC gain a challenger needs over the champion."
+    )
+    calibration_tolerance: float = Field(
+        default=0.01, ge=0, description="ECE a challenger may lose against the champion."
+    )
+    fairness_tolerance: float = Field(
+        default=0.05, ge=0, description="Disparate-impact ratio a challenger may lose."
+    )
+
+
+class Settings(BaseSettings):
+    """All configuration; build it once in an entry point with Settings()."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CREDIT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    mlflow: MlflowSettings = MlflowSettings()
+    paths: PathSettings = PathSettings()
+    data: DataSettings = DataSettings()
+    serving: ServingSettings = ServingSettings()
+    training: TrainingSettings = TrainingSettings()
+
+    @property
+    def state_dir(self) -> Path:
+        return self.paths.state_dir.resolve()
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.state_dir / "pgdata"
+
+    @property
+    def artifact_dir(self) -> Path:
+        return (self.mlflow.artifact_location or self.state_dir / "mlflow-artifacts").resolve()
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.paths.reports_dir.resolve()
