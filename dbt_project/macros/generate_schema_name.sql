@@ -1,0 +1,8 @@
+{#- Layers live in schemas named exactly staging / intermediate / marts, not analytics_staging. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}
