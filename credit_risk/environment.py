@@ -42,6 +42,23 @@ def database_environment(dsn: str) -> dict[str, str]:
     }
 
 
+def export_base_environment(settings: Settings) -> None:
+    """Variables that must be set before Prefect or MLflow are imported; needs no database."""
+    state = settings.state_dir
+    defaults = {
+        "PREFECT_HOME": str(state / "prefect"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_TELEMETRY_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+        "BENTOML_DO_NOT_TRACK": "true",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+
+
 def prepare_runtime(settings: Settings) -> Runtime:
     """Start or reach the database, then export the environment every component reads."""
     dsn = resolve_dsn(settings)
@@ -59,12 +76,6 @@ def prepare_runtime(settings: Settings) -> Runtime:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
     )
-    env.setdefault("PREFECT_HOME", os.environ.get("PREFECT_HOME", str(state / "prefect")))
-    env.setdefault(
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
-        os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"),
-    )
-    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    export_base_environment(settings)
     os.environ.update(env)
     return Runtime(settings=settings, dsn=dsn, mlflow_uri=mlflow_uri)

@@ -49,3 +49,38 @@ def pg_dsn(pg_server: str) -> Iterator[str]:
     dsn = make_database(pg_server, "test")
     yield dsn
     drop_database(pg_server, dsn)
+
+
+@pytest.fixture(scope="session")
+def mlflow_tracking_uri(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL-backed MLflow tracking store and registry for the test session."""
+    import mlflow
+
+    from credit_risk.database import sqlalchemy_url
+
+    dsn = make_database(pg_server, "mlflow")
+    uri = sqlalchemy_url(dsn, driver="psycopg2")
+    artifacts = tmp_path_factory.mktemp("mlflow-artifacts")
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    os.environ["MLFLOW_REGISTRY_URI"] = uri
+    os.environ["CREDIT_TEST_ARTIFACT_ROOT"] = str(artifacts)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    yield uri
+    if previous is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = previous
+
+
+@pytest.fixture
+def mlflow_experiment(mlflow_tracking_uri: str) -> Iterator[str]:
+    """A uniquely named experiment (artifacts in a temp folder), deleted afterwards."""
+    import mlflow
+
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    root = Path(os.environ["CREDIT_TEST_ARTIFACT_ROOT"]) / name
+    experiment_id = mlflow.create_experiment(name, artifact_location=root.as_uri())
+    yield name
+    mlflow.delete_experiment(experiment_id)

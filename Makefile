@@ -1,0 +1,56 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make demo   runs the whole pipeline on an embedded PostgreSQL
+#   make test   runs lint and the test suite
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+APPLICATIONS ?= 20000
+
+.PHONY: help install demo test test-unit lint format bench up down clean
+
+help:
+	@echo "make demo    run the pipeline end to end (embedded PostgreSQL, MLflow, Prefect)"
+	@echo "make test    lint + the whole test suite"
+	@echo "make bench   run every benchmark in bench/ and write bench/results/"
+	@echo "make lint    ruff check and format check"
+
+# uv goes into a project-local tools venv when it is not on PATH.
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv>=0.5,<1"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked
+	@touch $@
+
+install: $(VENV)/.synced
+
+demo: install
+	$(BIN)/credit-risk run pipeline --applications $(APPLICATIONS)
+	@$(BIN)/credit-risk where
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/pytest -q
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+bench: install
+	@mkdir -p bench/results
+	@for script in bench/*.py; do \
+		echo "== $$script"; \
+		$(BIN)/python $$script || exit 1; \
+	done
+
+clean:
+	-$(BIN)/credit-risk db stop
+	rm -rf .credit-risk reports

@@ -1,0 +1,57 @@
+"""What every command shares: settings in the context, logging, and errors for people."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from credit_risk.environment import Runtime
+    from credit_risk.settings import Settings
+
+log = logging.getLogger("credit_risk")
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("pgserver", "httpx", "urllib3", "alembic", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def runtime_from(ctx: typer.Context) -> Runtime:
+    """Resolve the database (starting the embedded one if needed) and export the environment."""
+    from credit_risk.environment import prepare_runtime
+
+    with user_errors():
+        return prepare_runtime(settings_from(ctx))
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn expected failures into one clear line and a non-zero exit, without a traceback."""
+    from credit_risk.database import DatabaseError
+
+    try:
+        yield
+    except (ValueError, DatabaseError) as exc:
+        fail(str(exc), code=2 if isinstance(exc, ValueError) else 1)

@@ -1,0 +1,39 @@
+"""Entry point of the `credit-risk` command; sub-commands import their heavy parts lazily."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from credit_risk.cli import data, db, run, where
+from credit_risk.cli.common import configure_logging
+
+app = typer.Typer(
+    name="credit-risk",
+    help="Orchestrated credit-risk scoring: data, features, training, serving and monitoring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(data.app, name="data")
+app.add_typer(run.app, name="run")
+app.command("where")(where.where)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Settings come from CREDIT_* environment variables and .env (see .env.example)."""
+    from credit_risk.environment import export_base_environment
+    from credit_risk.settings import Settings
+
+    configure_logging(verbose)
+    try:
+        ctx.obj = Settings()
+    except Exception as exc:  # pydantic's ValidationError names the variable and the problem
+        typer.secho(f"error: invalid settings: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    export_base_environment(ctx.obj)
