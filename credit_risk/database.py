@@ -140,9 +140,13 @@ class EmbeddedPostgres:
         """Start (or reattach to) the server and return its admin DSN."""
         _prepare_pgserver_import()
         import pgserver
+        from pgserver.postgres_server import PostgresServer
 
         first_time = not self.is_initialised
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        if self.pid() is None:
+            # pgserver caches handles per process; a stopped server's handle must not be reused.
+            PostgresServer._instances.pop(self.pgdata.resolve(), None)
         server = pgserver.get_server(self.pgdata, cleanup_mode=None)
         if first_time:
             self._configure()
