@@ -1,0 +1,167 @@
+"""`governance.promotion_log`: who or what changed the champion, when, why, and the metrics then."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from credit_risk.database import connect
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = [
+    "ACTIONS",
+    "CHAMPION_CHANGES",
+    "Action",
+    "ensure_table",
+    "history",
+    "insert",
+    "record",
+    "rollback_target",
+]
+
+Action = Literal["promote", "keep", "manual_promote", "rollback"]
+ACTIONS: tuple[Action, ...] = ("promote", "keep", "manual_promote", "rollback")
+# Actions after which the champion is a version chosen forward; a rollback undoes the latest one.
+CHAMPION_CHANGES = ("promote", "manual_promote")
+
+# Two processes creating the schema at once would race on the catalog; the lock serialises them.
+_LOCK_KEY = 0x70726F6D  # "prom"
+_DDL = """
+create schema if not exists governance;
+create table if not exists governance.promotion_log (
+    id bigint generated always as identity primary key,
+    decided_at timestamptz not null default now(),
+    model_name text not null,
+    action text not null check (action in ('promote', 'keep', 'manual_promote', 'rollback')),
+    actor text not null,
+    reason text not null,
+    challenger_version integer,
+    previous_champion_version integer,
+    new_champion_version integer,
+    challenger_metrics jsonb not null default '{}'::jsonb,
+    champion_metrics jsonb not null default '{}'::jsonb
+);
+create index if not exists promotion_log_model_decided_idx
+    on governance.promotion_log (model_name, decided_at desc, id desc);
+"""
+_COLUMNS = (
+    "id",
+    "decided_at",
+    "model_name",
+    "action",
+    "actor",
+    "reason",
+    "challenger_version",
+    "previous_champion_version",
+    "new_champion_version",
+    "challenger_metrics",
+    "champion_metrics",
+)
+
+
+def ensure_table(conn: psycopg.Connection[Any]) -> None:
+    """Create the governance schema and the log table if missing (idempotent)."""
+    conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+    for statement in filter(str.strip, _DDL.split(";")):
+        conn.execute(statement)  # type: ignore[arg-type]
+
+
+def _jsonable(metrics: Mapping[str, float] | None) -> str:
+    # JSON has no NaN or infinity; a metric that could not be computed is stored as null.
+    clean = {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+        for k, v in (metrics or {}).items()
+    }
+    return json.dumps(clean, sort_keys=True)
+
+
+def _version(value: int | str | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def insert(
+    conn: psycopg.Connection[Any],
+    *,
+    model_name: str,
+    action: Action,
+    actor: str,
+    reason: str,
+    challenger_version: int | str | None = None,
+    previous_champion_version: int | str | None = None,
+    new_champion_version: int | str | None = None,
+    challenger_metrics: Mapping[str, float] | None = None,
+    champion_metrics: Mapping[str, float] | None = None,
+) -> int:
+    """Insert one decision in the caller's transaction and return its id."""
+    if action not in ACTIONS:
+        raise ValueError(f"action: {action!r} is not one of {', '.join(ACTIONS)}")
+    ensure_table(conn)
+    row = conn.execute(
+        """
+        insert into governance.promotion_log (
+            model_name, action, actor, reason, challenger_version, previous_champion_version,
+            new_champion_version, challenger_metrics, champion_metrics
+        ) values (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)
+        returning id
+        """,
+        (
+            model_name,
+            action,
+            actor,
+            reason,
+            _version(challenger_version),
+            _version(previous_champion_version),
+            _version(new_champion_version),
+            _jsonable(challenger_metrics),
+            _jsonable(champion_metrics),
+        ),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def record(dsn: str, **entry: Any) -> int:
+    """Write one decision in its own transaction; keyword arguments as for `insert`."""
+    with connect(dsn) as conn:
+        return insert(conn, **entry)
+
+
+def history(dsn: str, model_name: str, limit: int | None = 20) -> list[dict[str, Any]]:
+    """The model's decisions, newest first; empty when nothing was ever logged."""
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit: must be at least 1, got {limit}")
+    with connect(dsn) as conn:
+        exists = conn.execute("select to_regclass('governance.promotion_log')").fetchone()
+        if exists is None or exists[0] is None:
+            return []
+        rows = conn.execute(
+            f"""
+            select {", ".join(_COLUMNS)} from governance.promotion_log
+            where model_name = %s
+            order by decided_at desc, id desc
+            limit %s
+            """,  # type: ignore[arg-type]
+            (model_name, limit),
+        ).fetchall()
+    return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+
+
+def rollback_target(entries: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The promotion a rollback would undo, given the log newest first; None if there is none.
+
+    Each rollback undoes the latest promotion not already undone, so repeated rollbacks walk
+    back through the champions in order.
+    """
+    undone = 0
+    for entry in entries:
+        if entry["action"] == "rollback":
+            undone += 1
+        elif entry["action"] in CHAMPION_CHANGES:
+            if undone == 0:
+                return entry
+            undone -= 1
+    return None
