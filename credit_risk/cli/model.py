@@ -1,0 +1,188 @@
+"""`credit-risk model`: the registered model's versions, its champion, and the promotion log."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from credit_risk.cli.common import runtime_from, user_errors
+
+if TYPE_CHECKING:
+    from credit_risk.environment import Runtime
+
+app = typer.Typer(
+    help="Inspect versions, promote or roll back the champion, read the promotion log."
+)
+
+NameOption = Annotated[
+    str | None,
+    typer.Option("--name", help="Registered model name. Default: CREDIT_MLFLOW__REGISTERED_MODEL."),
+]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Why, in words; kept in the promotion log.")
+]
+
+
+def _setup(ctx: typer.Context, name: str | None) -> tuple[Runtime, str]:
+    runtime = runtime_from(ctx)
+    return runtime, name or runtime.settings.mlflow.registered_model
+
+
+def _auc(metrics: dict[str, Any] | None) -> str:
+    value = (metrics or {}).get("test_auc")
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _v(version: int | None) -> str:
+    return "-" if version is None else str(version)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    rule = ["-" * w for w in widths]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, rule, *rows]
+    )
+
+
+@app.command("list")
+def list_(ctx: typer.Context, name: NameOption = None) -> None:
+    """List the versions, newest first, with their aliases and recorded test AUC."""
+    _, model_name = _setup(ctx, name)
+    from training.registry import list_versions
+
+    with user_errors():
+        versions = list_versions(model_name)
+    rows = [
+        [
+            str(mv.version),
+            ", ".join(aliases) or "-",
+            mv.tags.get("test_auc", "-")[:6],
+            mv.tags.get("promotion_decision", "-"),
+            mv.run_id or "-",
+        ]
+        for mv, aliases in versions
+    ]
+    typer.echo(_table(["version", "aliases", "test AUC", "decision", "run"], rows))
+
+
+@app.command()
+def info(
+    ctx: typer.Context,
+    version: Annotated[
+        int | None, typer.Option("--version", help="Version to show. Default: the champion.")
+    ] = None,
+    name: NameOption = None,
+) -> None:
+    """Show one version: aliases, run, source, recorded metrics and its promotion tags."""
+    _, model_name = _setup(ctx, name)
+    from training.registry import CHAMPION, list_versions
+
+    with user_errors():
+        versions = list_versions(model_name)
+        if version is None:
+            found = [(mv, a) for mv, a in versions if CHAMPION in a]
+            if not found:
+                raise ValueError(f"model {model_name} has no champion yet; pass --version")
+        else:
+            found = [(mv, a) for mv, a in versions if int(mv.version) == version]
+            if not found:
+                listed = ", ".join(str(mv.version) for mv, _ in reversed(versions))
+                raise ValueError(f"model {model_name} has no version {version}; versions: {listed}")
+    mv, aliases = found[0]
+    typer.echo(f"{model_name} version {mv.version}")
+    typer.echo(f"  aliases      {', '.join(aliases) or '-'}")
+    typer.echo(f"  run          {mv.run_id or '-'}")
+    typer.echo(f"  source       {mv.source}")
+    if mv.description:
+        typer.echo(f"  description  {mv.description}")
+    for key, value in sorted(mv.tags.items()):
+        typer.echo(f"  {key:<28} {value}")
+
+
+@app.command()
+def promote(
+    ctx: typer.Context,
+    version: Annotated[int, typer.Option("--version", help="Version to make the champion.")],
+    reason: ReasonOption = None,
+    name: NameOption = None,
+) -> None:
+    """Make a version the champion by hand (no gate); logged as 'manual_promote'."""
+    runtime, model_name = _setup(ctx, name)
+    from training.registry import cli_actor, promote_version
+
+    with user_errors():
+        change = promote_version(
+            version,
+            actor=cli_actor(),
+            reason=reason or "manual promotion from the command line",
+            dsn=runtime.dsn,
+            model_name=model_name,
+        )
+    typer.echo(
+        f"{model_name}: champion {_v(change.previous_champion_version)} → "
+        f"{change.new_champion_version} (promotion log entry {change.log_id})"
+    )
+
+
+@app.command()
+def rollback(ctx: typer.Context, reason: ReasonOption = None, name: NameOption = None) -> None:
+    """Give the champion back to the version before the latest promotion; logged as 'rollback'."""
+    runtime, model_name = _setup(ctx, name)
+    from training.registry import cli_actor
+    from training.registry import rollback as roll_back
+
+    with user_errors():
+        change = roll_back(actor=cli_actor(), dsn=runtime.dsn, model_name=model_name, reason=reason)
+    typer.echo(
+        f"{model_name}: champion {_v(change.previous_champion_version)} → "
+        f"{change.new_champion_version} rolled back (promotion log entry {change.log_id})"
+    )
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest entries to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    name: NameOption = None,
+) -> None:
+    """Show the promotion log, newest first: who changed the champion, when, why, with what AUC."""
+    runtime, model_name = _setup(ctx, name)
+    from training.promotion_log import history as read_history
+
+    with user_errors():
+        rows = read_history(runtime.dsn, model_name, limit)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        typer.echo(f"no promotion decisions logged for {model_name} yet")
+        return
+    table = [
+        [
+            f"{row['decided_at']:%Y-%m-%d %H:%M:%S %Z}".strip(),
+            row["action"],
+            row["actor"],
+            _v(row["challenger_version"]),
+            f"{_v(row['previous_champion_version'])} → {_v(row['new_champion_version'])}",
+            _auc(row["challenger_metrics"]),
+            _auc(row["champion_metrics"]),
+            row["reason"],
+        ]
+        for row in rows
+    ]
+    header = [
+        "when",
+        "action",
+        "actor",
+        "candidate",
+        "champion",
+        "AUC cand.",
+        "AUC champ.",
+        "reason",
+    ]
+    typer.echo(_table(header, table))
