@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Literal
 
 __all__ = [
     "AUC_METRIC",
@@ -40,7 +41,7 @@ class PromotionDecision:
     champion_metrics: dict[str, float] | None = None
 
     @property
-    def action(self) -> str:
+    def action(self) -> Literal["promote", "keep"]:
         return "promote" if self.promote else "keep"
 
     @property

@@ -67,7 +67,7 @@ def ensure_table(conn: psycopg.Connection[Any]) -> None:
     """Create the governance schema and the log table if missing (idempotent)."""
     conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
     for statement in filter(str.strip, _DDL.split(";")):
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
 
 
 def _jsonable(metrics: Mapping[str, float] | None) -> str:
@@ -144,7 +144,7 @@ def history(dsn: str, model_name: str, limit: int | None = 20) -> list[dict[str,
             where model_name = %s
             order by decided_at desc, id desc
             limit %s
-            """,  # type: ignore[arg-type]
+            """,
             (model_name, limit),
         ).fetchall()
     return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
