@@ -1,0 +1,361 @@
+"""Train every candidate, log each as a nested MLflow run, and pick the best by validation AUC."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+
+from training.candidates import (
+    BOOSTING_THREADS,
+    CANDIDATES,
+    CreditRiskModel,
+    FeatureSpec,
+)
+from training.data import Split, data_hash, random_split, time_split
+from training.evaluate import Evaluation, evaluate
+from training.model_card import render_model_card
+from training.plots import plot_shap_summary, shap_importance, write_plots
+from training.scorecard import ScoreScaling
+from training.threshold import CostMatrix
+from training.tune import CalibrationMethod, calibrate, search
+
+__all__ = ["DEFAULT_SCALING", "MODEL_PIP_REQUIREMENTS", "TrainingResult", "train_candidates"]
+
+log = logging.getLogger(__name__)
+
+# Spreads this population's PDs (about 1%-60%) over most of 300-850: PD 1% → 765, 15% → 559,
+# 60% → 405. The scorecard module's own default (600 at 50:1, PDO 20) squeezes them into ~480-620.
+DEFAULT_SCALING = ScoreScaling(base_score=650, base_odds=20, pdo=50)
+MODEL_PIP_REQUIREMENTS = tuple(
+    f"{package}=={version(package)}"
+    for package in ("mlflow", "scikit-learn", "xgboost", "lightgbm", "pandas", "numpy", "scipy")
+)
+INPUT_EXAMPLE_ROWS = 5
+
+
+@dataclass
+class TrainingResult:
+    """What the registry needs: the runs, the best candidate's model URI, and its decision setup."""
+
+    parent_run_id: str
+    experiment: str
+    best_candidate: str
+    best_run_id: str
+    model_uri: str
+    metrics: dict[str, dict[str, float]]  # candidate → val_*/test_* metrics
+    threshold: float
+    scaling: dict[str, float]
+    features: list[str]
+    run_ids: dict[str, str] = field(default_factory=dict)  # candidate → nested run id
+    boundaries: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # candidate → error message
+
+
+def _best(metrics: dict[str, dict[str, float]]) -> str:
+    """Highest validation AUC; ties go to the lower validation Brier score."""
+    return min(
+        metrics, key=lambda name: (-round(metrics[name]["val_auc"], 10), metrics[name]["val_brier"])
+    )
+
+
+def _split(
+    frame: pd.DataFrame,
+    target: str,
+    date_col: str | None,
+    test_months: int,
+    validation_months: int,
+    seed: int,
+) -> Split:
+    if date_col:
+        return time_split(frame, date_col, test_months, validation_months, target=target)
+    return random_split(frame, target, seed)
+
+
+def _check_frame(frame: pd.DataFrame, target: str, spec: FeatureSpec) -> None:
+    if target not in frame.columns:
+        raise ValueError(f"target column {target!r} is not in the training frame")
+    missing = [c for c in spec.columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"training frame lacks feature columns {missing}; rebuild the features")
+    values = set(pd.unique(frame[target].dropna()))
+    if not values <= {0, 1} or len(values) < 2:
+        raise ValueError(
+            f"target {target!r} must hold both 0 and 1, found {sorted(map(str, values))}"
+        )
+
+
+def _train_one(
+    name: str,
+    split: Split,
+    spec: FeatureSpec,
+    *,
+    target: str,
+    costs: CostMatrix,
+    n_trials: int,
+    timeout: float | None,
+    folds: int,
+    calibration: CalibrationMethod,
+    scaling: ScoreScaling,
+    seed: int,
+    lineage: dict[str, str],
+) -> tuple[Evaluation, CreditRiskModel]:
+    """Search, calibrate, evaluate and log one candidate inside the active nested run."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    found = search(
+        name,
+        split.train,
+        split.train[target].astype(int),
+        spec,
+        n_trials=n_trials,
+        timeout=timeout,
+        folds=folds,
+        seed=seed,
+    )
+    timings["search_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    calibrated, method = calibrate(
+        found.pipeline, split.validation, split.validation[target].astype(int), calibration
+    )
+    timings["calibrate_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    evaluation = evaluate(calibrated, split.validation, split.test, target=target, costs=costs)
+    model = CreditRiskModel(
+        calibrated,
+        found.pipeline,
+        candidate=name,
+        threshold=evaluation.threshold.threshold,
+        scaling=scaling.as_dict(),
+        features=spec.columns,
+    )
+    timings["evaluate_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    scaling_json = json.dumps(scaling.as_dict(), sort_keys=True)
+    mlflow.log_params(
+        {
+            **found.params,
+            "candidate": name,
+            "calibration": method,
+            "threshold": evaluation.threshold.threshold,
+            "search_trials": found.trials,
+            "score_scaling": scaling_json,
+            "features": len(spec.columns),
+        }
+    )
+    mlflow.set_tags(
+        {
+            "candidate": name,
+            "threshold": str(evaluation.threshold.threshold),
+            "score_scaling": scaling_json,
+            "calibration": method,
+            **lineage,
+        }
+    )
+    mlflow.log_metrics({**evaluation.metrics, "cv_auc": found.cv_auc})
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_plots(evaluation, folder / "plots")
+        try:
+            importance = shap_importance(found.pipeline, split.train, seed=seed)
+            importance.to_csv(folder / "shap_importance.csv", index=False)
+            plot_shap_summary(importance, folder / "plots" / "shap_summary.png")
+        except Exception as exc:  # an explainer gap must not lose the trained model
+            log.warning("%s: SHAP summary skipped: %s", name, exc)
+        evaluation.deciles.to_csv(folder / "decile_table.csv", index=False)
+        evaluation.validation_sweep.to_csv(folder / "threshold_curve.csv", index=False)
+        evaluation.test_sweep.to_csv(folder / "threshold_curve_test.csv", index=False)
+        (folder / "model_card.md").write_text(
+            render_model_card(
+                candidate=name,
+                evaluation=evaluation,
+                boundaries=split.boundaries(),
+                row_counts=split.row_counts(),
+                features=spec.columns,
+                params=found.params,
+                scaling=scaling,
+                calibration=method,
+                split_kind=split.kind,
+                lineage=lineage,
+            )
+        )
+        mlflow.log_artifacts(tmp)
+
+    example = spec.model_input(split.test.head(INPUT_EXAMPLE_ROWS))
+    # cloudpickle, not MLflow's default skops: skops refuses our own classes (the model wrapper,
+    # the coercion step) unless each type is listed as trusted, and its allow-list is stored in
+    # the model itself, so it buys no safety; both formats load only when
+    # MLFLOW_ALLOW_PICKLE_DESERIALIZATION allows it.
+    mlflow.sklearn.log_model(
+        model,
+        serialization_format="cloudpickle",
+        name="model",
+        signature=infer_signature(example, model.predict_proba(example)),
+        input_example=example,
+        pip_requirements=list(MODEL_PIP_REQUIREMENTS),
+        pyfunc_predict_fn="predict_proba",
+        metadata={
+            "candidate": name,
+            "threshold": evaluation.threshold.threshold,
+            "score_scaling": scaling.as_dict(),
+            "features": spec.columns,
+            "calibration": method,
+        },
+    )
+    timings["log_seconds"] = time.perf_counter() - started
+    mlflow.log_metrics(timings)
+    m = evaluation.metrics
+    log.info(
+        "%s: search %.1f s (%d trials, CV AUC %.3f), calibrate %.1f s, evaluate %.1f s, "
+        "log %.1f s; val AUC %.3f, test AUC %.3f KS %.3f, threshold %.2f",
+        name,
+        timings["search_seconds"],
+        found.trials,
+        found.cv_auc,
+        timings["calibrate_seconds"],
+        timings["evaluate_seconds"],
+        timings["log_seconds"],
+        m["val_auc"],
+        m["test_auc"],
+        m["test_ks"],
+        evaluation.threshold.threshold,
+    )
+    return evaluation, model
+
+
+def train_candidates(
+    frame: pd.DataFrame,
+    *,
+    experiment: str,
+    target: str = "is_default",
+    candidates: list[str] | None = None,
+    spec: FeatureSpec | None = None,
+    date_col: str | None = "applied_on",
+    test_months: int = 3,
+    validation_months: int = 3,
+    costs: CostMatrix | None = None,
+    n_trials: int = 8,
+    timeout: float | None = 120.0,
+    folds: int = 3,
+    calibration: CalibrationMethod = "auto",
+    scaling: ScoreScaling = DEFAULT_SCALING,
+    lineage: dict[str, str] | None = None,
+    seed: int = 42,
+) -> TrainingResult:
+    """Train, calibrate, evaluate and log each candidate under one parent run in `experiment`."""
+    import mlflow
+    from mlflow import MlflowClient
+    from threadpoolctl import threadpool_limits
+
+    names = candidates or list(CANDIDATES)
+    unknown = [n for n in names if n not in CANDIDATES]
+    if unknown:
+        raise ValueError(f"unknown candidates {unknown}; choose from {', '.join(CANDIDATES)}")
+    spec = spec or FeatureSpec.from_contract()
+    _check_frame(frame, target, spec)
+    costs = costs or CostMatrix()
+    split = _split(frame, target, date_col, test_months, validation_months, seed)
+    lineage = {k: str(v) for k, v in (lineage or {}).items()}
+    lineage.setdefault("data_rows", str(len(frame)))
+    lineage.setdefault("data_hash", data_hash(frame))
+    log.info("split (%s): %s %s", split.kind, split.row_counts(), split.boundaries())
+
+    mlflow.set_experiment(experiment)
+    metrics: dict[str, dict[str, float]] = {}
+    uris: dict[str, str] = {}
+    run_ids: dict[str, str] = {}
+    thresholds: dict[str, float] = {}
+    failed: dict[str, str] = {}
+    with mlflow.start_run(run_name=f"train-{time.strftime('%Y%m%d-%H%M%S')}") as parent:
+        mlflow.set_tags({**lineage, "split": split.kind, "target": target, "kind": "training"})
+        mlflow.log_params(
+            {
+                **split.boundaries(),
+                **split.row_counts(),
+                "candidates": ",".join(names),
+                "cost_false_negative": costs.false_negative,
+                "cost_false_positive": costs.false_positive,
+                "search_trials": n_trials,
+                "search_timeout_seconds": timeout,
+                "cv_folds": folds,
+                "seed": seed,
+                "date_col": date_col or "",
+                "calibration": calibration,
+            }
+        )
+        for name in names:
+            try:
+                with (
+                    mlflow.start_run(run_name=name, nested=True) as run,
+                    threadpool_limits(BOOSTING_THREADS),
+                ):
+                    run_ids[name] = run.info.run_id
+                    evaluation, _ = _train_one(
+                        name,
+                        split,
+                        spec,
+                        target=target,
+                        costs=costs,
+                        n_trials=n_trials,
+                        timeout=timeout,
+                        folds=folds,
+                        calibration=calibration,
+                        scaling=scaling,
+                        seed=seed,
+                        lineage=lineage,
+                    )
+            except Exception as exc:  # one broken candidate must not sink the others
+                log.exception("%s: training failed", name)
+                failed[name] = f"{type(exc).__name__}: {exc}"
+                if name in run_ids:
+                    MlflowClient().set_tag(run_ids[name], "error", failed[name][:5000])
+                continue
+            uris[name] = f"runs:/{run_ids[name]}/model"
+            metrics[name] = {
+                k: v for k, v in evaluation.metrics.items() if k.startswith(("val_", "test_"))
+            }
+            thresholds[name] = evaluation.threshold.threshold
+        if not metrics:
+            raise RuntimeError(f"every candidate failed: {failed}")
+        best = _best(metrics)
+        mlflow.set_tags({"best_candidate": best, "best_run_id": run_ids[best]})
+        mlflow.log_metrics(
+            {
+                f"best_{k}": v
+                for k, v in metrics[best].items()
+                if k.endswith(("_auc", "_ks", "_gini", "_brier", "_ece"))
+            }
+        )
+    log.info(
+        "best candidate: %s (val AUC %.3f, test AUC %.3f, test KS %.3f)",
+        best,
+        metrics[best]["val_auc"],
+        metrics[best]["test_auc"],
+        metrics[best]["test_ks"],
+    )
+    return TrainingResult(
+        parent_run_id=parent.info.run_id,
+        experiment=experiment,
+        best_candidate=best,
+        best_run_id=run_ids[best],
+        model_uri=uris[best],
+        metrics=metrics,
+        threshold=thresholds[best],
+        scaling=scaling.as_dict(),
+        features=spec.columns,
+        run_ids={n: r for n, r in run_ids.items() if n in metrics},
+        boundaries=split.boundaries(),
+        failed=failed,
+    )
