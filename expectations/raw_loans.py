@@ -1,0 +1,21 @@
+"""Suite for raw.loans: positive principal and instalment, contract terms and rates."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from credit_risk.contract import TENURES_MONTHS
+from expectations.common import in_set, not_null, positive, raw_table_suite, within_contract
+
+TABLE = "loans"
+LOAN_STATUSES = ("active", "closed", "defaulted", "written_off")
+
+
+def build_suite() -> gx.ExpectationSuite:
+    suite = raw_table_suite(TABLE)
+    not_null(suite, "application_id", "customer_id", "principal", "emi")
+    positive(suite, "principal", "emi")
+    in_set(suite, "tenure_months", TENURES_MONTHS)
+    within_contract(suite, "interest_rate")
+    in_set(suite, "loan_status", LOAN_STATUSES)
+    return suite
