@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import FEATURES, KEY_COLUMNS, TENURES_MONTHS, DType, Feature
-from expectations.common import ROW_COUNT_RANGE, new_suite
+from expectations.common import (
+    between,
+    columns_exactly,
+    in_set,
+    mean_between,
+    new_suite,
+    not_null,
+    type_in,
+    unique,
+)
 from expectations.suites import DEFAULT_MEAN_BAND
 
 SCHEMA = "marts"
@@ -37,7 +45,7 @@ def build_suite(
     *,
     band: float = DEFAULT_MEAN_BAND,
     features: Iterable[Feature] = FEATURES,
-) -> gx.ExpectationSuite:
+) -> ExpectationSuite:
     """Schema, types, nulls, bounds and categories from the contract; means from `reference`.
 
     `reference` maps "<column>_mean" to the mean of a trusted batch, e.g. {"dti_mean": 0.36};
@@ -46,46 +54,31 @@ def build_suite(
     features = list(features)
     suite = new_suite(SUITE_NAME)
     columns = [*KEY_COLUMNS, *(f.name for f in features)]
-    suite.add_expectation(gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True))
-    low, high = ROW_COUNT_RANGE
-    suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=low, max_value=high))
+    columns_exactly(suite, columns)
     for key, sql_type in KEY_COLUMNS.items():
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=key))
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeInTypeList(column=key, type_list=TYPE_LISTS[sql_type])
-        )
-    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="application_id"))
+        not_null(suite, key)
+        type_in(suite, key, TYPE_LISTS[sql_type])
+    unique(suite, "application_id")
     for feature in features:
         _add_feature(suite, feature)
     _add_means(suite, reference or {}, band, set(columns))
     return suite
 
 
-def _add_feature(suite: gx.ExpectationSuite, feature: Feature) -> None:
-    name = feature.name
-    suite.add_expectation(
-        gxe.ExpectColumnValuesToBeInTypeList(column=name, type_list=TYPE_LISTS[feature.dtype])
-    )
+def _add_feature(suite: ExpectationSuite, feature: Feature) -> None:
+    type_in(suite, feature.name, TYPE_LISTS[feature.dtype])
     if not feature.nullable:
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=name))
+        not_null(suite, feature.name)
     if feature.minimum is not None or feature.maximum is not None:
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=name, min_value=feature.minimum, max_value=feature.maximum
-            )
-        )
+        between(suite, feature.name, feature.minimum, feature.maximum)
     if feature.categories:
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(feature.categories))
-        )
-    if name == "tenure_months":
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(TENURES_MONTHS))
-        )
+        in_set(suite, feature.name, feature.categories)
+    if feature.name == "tenure_months":
+        in_set(suite, feature.name, TENURES_MONTHS)
 
 
 def _add_means(
-    suite: gx.ExpectationSuite, reference: Mapping[str, float], band: float, columns: set[str]
+    suite: ExpectationSuite, reference: Mapping[str, float], band: float, columns: set[str]
 ) -> None:
     if not 0 < band < 1:
         raise ValueError(f"the mean band is a relative tolerance in (0, 1), got {band!r}")
@@ -95,7 +88,4 @@ def _add_means(
             raise ValueError(
                 f"reference key {key!r} is not '<column>_mean' for a column of {SUITE_NAME}"
             )
-        low, high = mean_bounds(float(value), band)
-        suite.add_expectation(
-            gxe.ExpectColumnMeanToBeBetween(column=column, min_value=low, max_value=high)
-        )
+        mean_between(suite, column, *mean_bounds(float(value), band))

@@ -1,9 +1,42 @@
-"""Building blocks the suites share: a named suite, the raw tables' schema and key checks."""
+"""Building blocks the suites share: one helper per kind of check, and the raw tables' basics.
+
+GX classes are imported from their defining modules because great_expectations.expectations
+re-exports them implicitly, which mypy --strict rejects.
+"""
 
 from __future__ import annotations
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from collections.abc import Iterable
+from typing import Any
+
+from great_expectations.core.expectation_suite import ExpectationSuite
+from great_expectations.expectations.core.expect_column_mean_to_be_between import (
+    ExpectColumnMeanToBeBetween,
+)
+from great_expectations.expectations.core.expect_column_values_to_be_between import (
+    ExpectColumnValuesToBeBetween,
+)
+from great_expectations.expectations.core.expect_column_values_to_be_in_set import (
+    ExpectColumnValuesToBeInSet,
+)
+from great_expectations.expectations.core.expect_column_values_to_be_in_type_list import (
+    ExpectColumnValuesToBeInTypeList,
+)
+from great_expectations.expectations.core.expect_column_values_to_be_unique import (
+    ExpectColumnValuesToBeUnique,
+)
+from great_expectations.expectations.core.expect_column_values_to_not_be_null import (
+    ExpectColumnValuesToNotBeNull,
+)
+from great_expectations.expectations.core.expect_table_columns_to_match_set import (
+    ExpectTableColumnsToMatchSet,
+)
+from great_expectations.expectations.core.expect_table_row_count_to_be_between import (
+    ExpectTableRowCountToBeBetween,
+)
+from great_expectations.expectations.core.unexpected_rows_expectation import (
+    UnexpectedRowsExpectation,
+)
 
 from credit_risk.contract import by_name
 from credit_risk.synthetic.raw_schema import PRIMARY_KEYS, TABLES
@@ -13,48 +46,83 @@ RAW_SCHEMA = "raw"
 ROW_COUNT_RANGE = (1, 200_000_000)
 
 
-def new_suite(name: str) -> gx.ExpectationSuite:
-    return gx.ExpectationSuite(name=name)
+def new_suite(name: str) -> ExpectationSuite:
+    return ExpectationSuite(name=name)
 
 
-def raw_table_suite(table: str) -> gx.ExpectationSuite:
+def raw_table_suite(table: str) -> ExpectationSuite:
     """Column set from raw_schema.TABLES, a unique non-null key and a non-empty table."""
     suite = new_suite(f"{RAW_SCHEMA}.{table}")
-    suite.add_expectation(
-        gxe.ExpectTableColumnsToMatchSet(
-            column_set=[name for name, _ in TABLES[table]], exact_match=True
-        )
-    )
-    low, high = ROW_COUNT_RANGE
-    suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=low, max_value=high))
+    columns_exactly(suite, [name for name, _ in TABLES[table]])
     key = PRIMARY_KEYS[table]
-    suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=key))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=key))
+    not_null(suite, key)
+    unique(suite, key)
     return suite
 
 
-def not_null(suite: gx.ExpectationSuite, *columns: str) -> None:
+def columns_exactly(suite: ExpectationSuite, columns: Iterable[str]) -> None:
+    """Exactly these columns (in any order), and a row count within ROW_COUNT_RANGE."""
+    suite.add_expectation(ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=True))
+    low, high = ROW_COUNT_RANGE
+    suite.add_expectation(ExpectTableRowCountToBeBetween(min_value=low, max_value=high))
+
+
+def not_null(suite: ExpectationSuite, *columns: str) -> None:
     for column in columns:
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
+        suite.add_expectation(ExpectColumnValuesToNotBeNull(column=column))
 
 
-def positive(suite: gx.ExpectationSuite, *columns: str) -> None:
-    """Strictly greater than zero (nulls are left to the not-null checks)."""
-    for column in columns:
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, strict_min=True)
-        )
+def unique(suite: ExpectationSuite, column: str) -> None:
+    suite.add_expectation(ExpectColumnValuesToBeUnique(column=column))
 
 
-def within_contract(suite: gx.ExpectationSuite, column: str, feature: str | None = None) -> None:
-    """The contract's bounds for `feature` (default: the same name) applied to a raw column."""
-    spec = by_name()[feature or column]
+def between(
+    suite: ExpectationSuite,
+    column: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    *,
+    strict_min: bool = False,
+) -> None:
+    """Values within the bounds (nulls are left to the not-null checks)."""
     suite.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=spec.minimum, max_value=spec.maximum
+        ExpectColumnValuesToBeBetween(
+            column=column, min_value=minimum, max_value=maximum, strict_min=strict_min
         )
     )
 
 
-def in_set(suite: gx.ExpectationSuite, column: str, values: tuple[object, ...]) -> None:
-    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values)))
+def positive(suite: ExpectationSuite, *columns: str) -> None:
+    for column in columns:
+        between(suite, column, 0, strict_min=True)
+
+
+def within_contract(suite: ExpectationSuite, column: str, feature: str | None = None) -> None:
+    """The contract's bounds for `feature` (default: the same name) applied to a raw column."""
+    spec = by_name()[feature or column]
+    between(suite, column, spec.minimum, spec.maximum)
+
+
+def in_set(suite: ExpectationSuite, column: str, values: Iterable[Any]) -> None:
+    suite.add_expectation(ExpectColumnValuesToBeInSet(column=column, value_set=list(values)))
+
+
+def type_in(suite: ExpectationSuite, column: str, types: list[str]) -> None:
+    suite.add_expectation(ExpectColumnValuesToBeInTypeList(column=column, type_list=types))
+
+
+def mean_between(suite: ExpectationSuite, column: str, minimum: float, maximum: float) -> None:
+    suite.add_expectation(
+        ExpectColumnMeanToBeBetween(column=column, min_value=minimum, max_value=maximum)
+    )
+
+
+def no_rows_where(suite: ExpectationSuite, condition: str, description: str, column: str) -> None:
+    """No row of the batch satisfies the SQL `condition`; `column` names it in failures."""
+    suite.add_expectation(
+        UnexpectedRowsExpectation(
+            unexpected_rows_query=f"select * from {{batch}} where {condition}",
+            description=description,
+            meta={"column": column},
+        )
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import great_expectations as gx
+from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import LOAN_PURPOSES, TENURES_MONTHS
 from expectations.common import in_set, not_null, positive, raw_table_suite, within_contract
@@ -11,7 +11,7 @@ TABLE = "applications"
 STATUSES = ("approved", "rejected", "pending")
 
 
-def build_suite() -> gx.ExpectationSuite:
+def build_suite() -> ExpectationSuite:
     suite = raw_table_suite(TABLE)
     not_null(suite, "customer_id", "applied_on", "loan_amount")
     positive(suite, "loan_amount")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import great_expectations as gx
+from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import GENDERS
 from expectations.common import in_set, not_null, raw_table_suite, within_contract
@@ -10,7 +10,7 @@ from expectations.common import in_set, not_null, raw_table_suite, within_contra
 TABLE = "customers"
 
 
-def build_suite() -> gx.ExpectationSuite:
+def build_suite() -> ExpectationSuite:
     suite = raw_table_suite(TABLE)
     not_null(suite, "date_of_birth", "gender")
     in_set(suite, "gender", GENDERS)

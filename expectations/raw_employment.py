@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import EMPLOYMENT_TYPES
-from expectations.common import in_set, not_null, positive, raw_table_suite
+from expectations.common import between, in_set, not_null, positive, raw_table_suite
 
 TABLE = "employment"
 
 
-def build_suite() -> gx.ExpectationSuite:
+def build_suite() -> ExpectationSuite:
     suite = raw_table_suite(TABLE)
     not_null(suite, "customer_id", "monthly_income")
     positive(suite, "monthly_income")
     in_set(suite, "employment_type", EMPLOYMENT_TYPES)
-    suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="years_employed", min_value=0))
+    between(suite, "years_employed", 0)
     return suite

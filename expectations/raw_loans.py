@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import great_expectations as gx
+from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import TENURES_MONTHS
 from expectations.common import in_set, not_null, positive, raw_table_suite, within_contract
@@ -11,7 +11,7 @@ TABLE = "loans"
 LOAN_STATUSES = ("active", "closed", "defaulted", "written_off")
 
 
-def build_suite() -> gx.ExpectationSuite:
+def build_suite() -> ExpectationSuite:
     suite = raw_table_suite(TABLE)
     not_null(suite, "application_id", "customer_id", "principal", "emi")
     positive(suite, "principal", "emi")
