@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -252,3 +254,10 @@ def test_error_message_lists_each_failure_and_what_to_do(tmp_path: Path) -> None
     assert written["failures"][0]["column"] == "monthly_income"
     assert written["results"][0]["failed"] == 1
     raise_for_failures(ValidationSummary(success=True))
+
+
+def test_runner_module_does_not_import_great_expectations() -> None:
+    """The CLI imports expectations.validate; GX's multi-second import must wait for a run."""
+    code = "import sys, expectations.validate; print('great_expectations' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
