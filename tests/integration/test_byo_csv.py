@@ -1,0 +1,109 @@
+"""Bring your own CSV: the happy path trains and summarises; bad files fail with named problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_risk.database import connect
+from training.byo import read_csv, table_name, train_on_csv
+
+ROWS = 1_500
+NO_DATABASE = "postgresql://nobody@127.0.0.1:1/none"  # validation must fail before connecting
+
+
+def loans_csv(path: Path, rows: int = ROWS, seed: int = 3) -> Path:
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(8, 0.5, rows).round(2)
+    region = rng.choice(["north", "south", "east", "west"], rows)
+    debt_ratio = rng.gamma(2.0, 0.2, rows).round(3)
+    logit = -2.5 + 3 * debt_ratio - 0.0001 * (income - 3000) + (region == "east") * 0.5
+    bad = rng.random(rows) < 1 / (1 + np.exp(-logit))
+    frame = pd.DataFrame(
+        {
+            "income": income,
+            "region": region,
+            "debt_ratio": debt_ratio,
+            "defaulted": np.where(bad, "yes", "no"),
+        }
+    )
+    frame.loc[frame.index[::50], "income"] = np.nan  # blanks are missing values, not errors
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.integration
+def test_byo_csv_trains_and_returns_the_summary(
+    tmp_path: Path, pg_dsn: str, mlflow_experiment: str
+) -> None:
+    csv = loans_csv(tmp_path / "loans.csv")
+    summary = train_on_csv(
+        csv,
+        "defaulted",
+        positive_label="yes",
+        name=mlflow_experiment,
+        dsn=pg_dsn,
+        n_trials=1,
+        timeout=10,
+        folds=2,
+    )
+    assert set(summary["candidates"]) == {
+        "logistic_regression",
+        "random_forest",
+        "xgboost",
+        "lightgbm",
+        "hist_gradient_boosting",
+    }
+    assert summary["champion"] in summary["candidates"]
+    for scores in summary["candidates"].values():
+        assert set(scores) == {"test_auc", "test_ks", "test_brier"}
+        assert 0.5 < scores["test_auc"] <= 1.0
+    assert summary["model_uri"] == f"runs:/{summary['run_id']}/model"
+    with connect(pg_dsn) as conn:
+        row = conn.execute(f"select count(*), count(income) from {summary['table']}").fetchone()
+    assert row == (ROWS, ROWS - ROWS // 50)
+
+
+def test_inferred_column_kinds(tmp_path: Path) -> None:
+    data = read_csv(loans_csv(tmp_path / "loans.csv", rows=200), "defaulted", "yes")
+    assert data.numeric == ("income", "debt_ratio")
+    assert data.categorical == ("region",)
+    assert set(data.frame["defaulted"]) == {0, 1}
+
+
+def test_table_name_is_sanitized() -> None:
+    assert table_name("My Loans 2024!") == "my_loans_2024"
+    assert table_name("2024 book") == "t_2024_book"
+
+
+def _bad(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "positive", "message"),
+    [
+        ("", "defaulted", None, r"bad\.csv: the file is empty"),
+        ("income,defaulted\n", "defaulted", None, "has a header but no data rows"),
+        ("income,status\n1,yes\n2,no\n", "defaulted", None, "target column 'defaulted' not found"),
+        ("income,defaulted\n1,no\n2,no\n3,no\n", "defaulted", None, "one class only"),
+        ("income,defaulted\n1,no\n2,no\n", "defaulted", "yes", "never equals the positive label"),
+        ("income,defaulted\n1,bad\n2,good\n", "defaulted", None, "pass positive_label"),
+        (
+            "income,defaulted\n" + "".join(f"{i},{i % 2}\n" for i in range(16)) + "abc,1\n",
+            "defaulted",
+            None,
+            r"column 'income' row 17: 'abc' is not a number",
+        ),
+    ],
+)
+def test_bad_csv_is_a_named_value_error(
+    tmp_path: Path, text: str, target: str, positive: str | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        train_on_csv(_bad(tmp_path, text), target, positive_label=positive, dsn=NO_DATABASE)

@@ -1,0 +1,137 @@
+"""Training end to end: generated data → dbt features → five candidates logged to a real MLflow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import drop_database, make_database
+
+from credit_risk.feature_build import build_features
+from credit_risk.synthetic.config import GeneratorConfig
+from credit_risk.synthetic.loader import load_raw
+from training.candidates import CANDIDATES, CreditRiskModel, FeatureSpec
+from training.data import load_training_frame
+from training.train import TrainingResult, train_candidates
+
+pytestmark = pytest.mark.integration
+
+APPLICATIONS = 4_000
+METRICS = ("auc", "ks", "gini", "brier", "ece", "pr_auc", "log_loss")
+ARTIFACTS = {
+    "decile_table.csv",
+    "model_card.md",
+    "threshold_curve.csv",
+    "shap_importance.csv",
+    "plots/roc.png",
+    "plots/pr.png",
+    "plots/ks.png",
+    "plots/calibration.png",
+    "plots/threshold_cost.png",
+    "plots/shap_summary.png",
+}
+
+
+@pytest.fixture(scope="module")
+def frame(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[pd.DataFrame]:
+    """Mature labelled features from one generated, dbt-built database."""
+    dsn = make_database(pg_server, "training")
+    load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=5))
+    build_features(dsn, target_path=tmp_path_factory.mktemp("dbt-target"))
+    yield load_training_frame(dsn)
+    drop_database(pg_server, dsn)
+
+
+@pytest.fixture(scope="module")
+def trained(frame: pd.DataFrame, mlflow_tracking_uri: str) -> Iterator[TrainingResult]:
+    import mlflow
+
+    name = f"test-training-{np.random.default_rng().integers(1 << 30)}"
+    experiment_id = mlflow.create_experiment(name)
+    result = train_candidates(
+        frame,
+        experiment=name,
+        n_trials=1,
+        timeout=20,
+        folds=2,
+        lineage={"dbt_invocation_id": "test-invocation", "gx_success": "True"},
+    )
+    yield result
+    mlflow.delete_experiment(experiment_id)
+
+
+def test_training_frame_holds_only_mature_labels(frame: pd.DataFrame) -> None:
+    assert set(frame["is_default"].unique()) == {0, 1}
+    assert {"gender", "age_band", "applied_on"} <= set(frame.columns)
+    assert frame["application_id"].is_unique
+
+
+def test_one_parent_run_with_a_nested_run_per_candidate(trained: TrainingResult) -> None:
+    import mlflow
+
+    assert not trained.failed
+    assert set(trained.run_ids) == set(CANDIDATES)
+    parent = mlflow.get_run(trained.parent_run_id)
+    assert parent.data.tags["dbt_invocation_id"] == "test-invocation"
+    assert parent.data.tags["data_hash"] and int(parent.data.tags["data_rows"]) > 1000
+    assert parent.data.tags["best_candidate"] == trained.best_candidate
+    assert parent.data.params["test_start"] > parent.data.params["validation_end"]
+    children = mlflow.search_runs(
+        experiment_names=[trained.experiment],
+        filter_string=f"tags.mlflow.parentRunId = '{trained.parent_run_id}'",
+    )
+    assert sorted(children["tags.mlflow.runName"]) == sorted(CANDIDATES)
+
+
+@pytest.mark.parametrize("candidate", list(CANDIDATES))
+def test_each_candidate_logs_metrics_params_and_artifacts(
+    trained: TrainingResult, candidate: str
+) -> None:
+    import mlflow
+
+    run = mlflow.get_run(trained.run_ids[candidate])
+    for prefix in ("val_", "test_"):
+        for metric in METRICS:
+            assert 0.0 <= run.data.metrics[prefix + metric] <= 10.0, prefix + metric
+    assert run.data.metrics["test_auc"] > 0.6
+    assert "test_di_gender_min_ratio" in run.data.metrics
+    assert "test_di_age_band_min_ratio" in run.data.metrics
+    assert run.data.params["candidate"] == candidate
+    assert 0 < float(run.data.params["threshold"]) < 1
+    assert "base_score" in run.data.tags["score_scaling"]
+    client = mlflow.MlflowClient()
+    paths = {a.path for a in client.list_artifacts(run.info.run_id)}
+    paths |= {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert paths >= ARTIFACTS
+    card = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card.md")
+    assert "## Data window" in card and "## Fairness" in card and "## Limitations" in card
+
+
+def test_best_candidate_has_the_highest_validation_auc(trained: TrainingResult) -> None:
+    best = max(m["val_auc"] for m in trained.metrics.values())
+    assert trained.metrics[trained.best_candidate]["val_auc"] == best
+    assert trained.model_uri == f"runs:/{trained.best_run_id}/model"
+    assert trained.features == FeatureSpec.from_contract().columns
+
+
+def test_logged_model_loads_and_predicts_probabilities(
+    trained: TrainingResult, frame: pd.DataFrame
+) -> None:
+    import mlflow
+
+    sample = frame.tail(200)
+    pyfunc = mlflow.pyfunc.load_model(trained.model_uri)
+    proba = np.asarray(pyfunc.predict(FeatureSpec.from_contract().model_input(sample)))
+    assert proba.shape == (200, 2)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+    model = mlflow.sklearn.load_model(trained.model_uri)
+    assert isinstance(model, CreditRiskModel)
+    assert model.threshold == trained.threshold
+    assert model.scaling == trained.scaling
+    scores = model.credit_score(sample)
+    assert ((scores >= 300) & (scores <= 850)).all()
+    assert set(np.unique(model.predict(sample))) <= {0, 1}

@@ -1,0 +1,247 @@
+"""Bring your own data: validate a CSV, store it in PostgreSQL, train the candidates on it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from training.candidates import PROTECTED, FeatureSpec
+from training.threshold import CostMatrix
+
+__all__ = ["BYO_SCHEMA", "CsvData", "read_csv", "store_frame", "table_name", "train_on_csv"]
+
+log = logging.getLogger(__name__)
+
+BYO_SCHEMA = "byo"
+# A column is numeric-looking when at least this share of its non-empty values parse as numbers;
+# the rest are then typos to report, not categories.
+NUMERIC_SHARE = 0.9
+BINARY_LABELS = ({"0", "1"}, {"false", "true"}, {"no", "yes"}, {"n", "y"})
+
+
+@dataclass(frozen=True)
+class CsvData:
+    """A validated CSV: typed frame (target as 0/1) and the inferred column kinds."""
+
+    frame: pd.DataFrame
+    target: str
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    date_col: str | None
+
+
+def table_name(name: str) -> str:
+    """A safe PostgreSQL identifier from a free-form name ("My Loans!" → "my_loans")."""
+    cleaned = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
+    if not cleaned:
+        raise ValueError(f"name {name!r} has no letters or digits to build a table name from")
+    if cleaned[0].isdigit():
+        cleaned = "t_" + cleaned
+    return cleaned[:63]
+
+
+def _binary_target(values: pd.Series, path: Path, target: str, positive: str | None) -> pd.Series:
+    text = values.str.strip()
+    distinct = set(text.unique())
+    if positive is not None:
+        if positive not in distinct:
+            raise ValueError(
+                f"{path}: target {target!r} never equals the positive label {positive!r}; "
+                f"values are {sorted(distinct)[:10]}"
+            )
+        labels = (text == positive).astype(int)
+    else:
+        lowered = {v.lower() for v in distinct}
+        pair = next((p for p in BINARY_LABELS if lowered <= p), None)
+        if pair is None:
+            raise ValueError(
+                f"{path}: target {target!r} has values {sorted(distinct)[:10]}; "
+                "pass positive_label to say which value is the bad outcome"
+            )
+        labels = text.str.lower().isin({"1", "true", "yes", "y"}).astype(int)
+    if labels.nunique() < 2:
+        raise ValueError(
+            f"{path}: target {target!r} has one class only ({text.iloc[0]!r} in all "
+            f"{len(text)} rows); a model needs both outcomes"
+        )
+    return labels
+
+
+def _numeric(values: pd.Series, path: Path, column: str) -> pd.Series | None:
+    """The column as floats if it looks numeric (raising on its stray values), else None."""
+    present = values.dropna().str.strip()
+    present = present[present != ""]
+    if present.empty:
+        return None
+    parsed = pd.to_numeric(present, errors="coerce")
+    if parsed.notna().mean() < NUMERIC_SHARE:
+        return None
+    bad = parsed[parsed.isna()]
+    if not bad.empty:
+        row = int(bad.index[0]) + 1  # 1-based data row; the header is not counted
+        raise ValueError(
+            f"{path}: column {column!r} row {row}: {present[bad.index[0]]!r} is not a number "
+            f"({len(bad)} such values); fix or blank them"
+        )
+    return pd.to_numeric(values.str.strip(), errors="coerce").astype("float64")
+
+
+def read_csv(
+    path: str | Path, target: str, positive_label: str | None = None, date_col: str | None = None
+) -> CsvData:
+    """Read and validate a CSV; every problem is a ValueError naming the file and column."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=True, skipinitialspace=True)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{path}: the file is empty; it needs a header row and data rows") from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: not a readable CSV ({exc})") from exc
+    if raw.empty:
+        raise ValueError(f"{path}: has a header but no data rows")
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if target not in raw.columns:
+        raise ValueError(f"{path}: target column {target!r} not found; columns are {list(raw)}")
+    missing = raw[target].isna()
+    if missing.any():
+        raise ValueError(
+            f"{path}: target {target!r} is empty in {int(missing.sum())} rows "
+            f"(first: row {int(missing.idxmax()) + 1}); fill or drop them"
+        )
+    frame = pd.DataFrame({target: _binary_target(raw[target], path, target, positive_label)})
+    numeric: list[str] = []
+    categorical: list[str] = []
+    if date_col is not None:
+        if date_col not in raw.columns:
+            raise ValueError(f"{path}: date column {date_col!r} not found; columns are {list(raw)}")
+        dates = pd.to_datetime(raw[date_col], errors="coerce")
+        if dates.isna().any():
+            row = int(dates.isna().idxmax()) + 1
+            raise ValueError(
+                f"{path}: column {date_col!r} row {row}: {raw[date_col].iloc[row - 1]!r} "
+                "is not a date"
+            )
+        frame[date_col] = dates
+    for column in raw.columns:
+        if column in (target, date_col):
+            continue
+        if raw[column].isna().all():
+            log.warning("%s: column %r is empty everywhere; ignored", path, column)
+            continue
+        as_number = _numeric(raw[column], path, column)
+        if as_number is not None:
+            frame[column] = as_number
+            numeric.append(column)
+        else:
+            frame[column] = raw[column].str.strip()
+            categorical.append(column)
+    protected = [c for c in (*numeric, *categorical) if c in PROTECTED]
+    if protected:
+        log.info("%s: %s kept for the fairness check only, never as features", path, protected)
+    return CsvData(
+        frame=frame,
+        target=target,
+        numeric=tuple(c for c in numeric if c not in PROTECTED),
+        categorical=tuple(c for c in categorical if c not in PROTECTED),
+        date_col=date_col,
+    )
+
+
+def store_frame(dsn: str, frame: pd.DataFrame, table: str, schema: str = BYO_SCHEMA) -> str:
+    """Replace schema.table with the frame (numbers as double, dates as date, text otherwise)."""
+    from psycopg import sql
+
+    from credit_risk.database import connect
+
+    def sql_type(series: pd.Series) -> str:
+        if pd.api.types.is_datetime64_any_dtype(series):
+            return "date"
+        if pd.api.types.is_numeric_dtype(series):
+            return "double precision"
+        return "text"
+
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(sql_type(frame[c]))) for c in frame
+    )
+    target = sql.Identifier(schema, table)
+    rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+    with connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        cur.execute(sql.SQL("drop table if exists {}").format(target))
+        cur.execute(sql.SQL("create table {} ({})").format(target, columns))
+        names = sql.SQL(", ").join(sql.Identifier(c) for c in frame)
+        with cur.copy(sql.SQL("copy {} ({}) from stdin").format(target, names)) as copy:
+            for row in rows:
+                copy.write_row(row)
+    log.info("stored %d rows in %s.%s", len(frame), schema, table)
+    return f"{schema}.{table}"
+
+
+def train_on_csv(
+    path: str | Path,
+    target: str,
+    *,
+    dsn: str,
+    name: str = "byo",
+    positive_label: str | None = None,
+    date_col: str | None = None,
+    candidates: list[str] | None = None,
+    n_trials: int = 8,
+    timeout: float | None = 120.0,
+    folds: int = 3,
+    test_months: int = 3,
+    validation_months: int = 3,
+    costs: CostMatrix | None = None,
+    seed: int = 42,
+) -> dict[str, Any]:
+    """Validate, store and train on a CSV; the summary names the champion and each test score.
+
+    The summary also carries `run_id`, `model_uri` and `parent_run_id` of the champion, which is
+    what the registry needs to register it under NAME.
+    """
+    from training.train import train_candidates
+
+    data = read_csv(path, target, positive_label, date_col)
+    table = store_frame(dsn, data.frame, table_name(name))
+    spec = FeatureSpec(numeric=data.numeric, categorical=data.categorical)
+    if not spec.columns:
+        raise ValueError(f"{path}: no feature columns besides the target {target!r}")
+    result = train_candidates(
+        data.frame,
+        experiment=name,
+        target=target,
+        candidates=candidates,
+        spec=spec,
+        date_col=date_col,
+        test_months=test_months,
+        validation_months=validation_months,
+        costs=costs,
+        n_trials=n_trials,
+        timeout=timeout,
+        folds=folds,
+        seed=seed,
+        lineage={"source_file": str(Path(path).resolve()), "byo_table": table},
+    )
+    summary: dict[str, Any] = {
+        "champion": result.best_candidate,
+        "candidates": {
+            candidate: {key: m[key] for key in ("test_auc", "test_ks", "test_brier")}
+            for candidate, m in result.metrics.items()
+        },
+        "experiment": name,
+        "table": table,
+        "parent_run_id": result.parent_run_id,
+        "run_id": result.best_run_id,
+        "model_uri": result.model_uri,
+        "threshold": result.threshold,
+    }
+    log.info("bring-your-own summary: %s", json.dumps(summary, indent=2))
+    return summary
