@@ -2,29 +2,56 @@
     Point-in-time history, shared by application_features (as of each application date) and
     customer_features (as of the day after the extract), so both compute identical definitions.
 
-    `anchors` is a relation with (anchor_id, customer_id, as_of_on). Only facts dated strictly
+    `anchors` is a relation with (anchor_id, customer_id, as_of_on), best declared
+    `as not materialized` so PostgreSQL keeps its statistics. Only facts dated strictly
     before as_of_on are used, and payments are seen as they were known on as_of_on: an instalment
     paid after as_of_on counts as unpaid on that day.
 -#}
-{% macro repayment_history_as_of(anchors, installments, loans, applications) -%}
+{% macro repayment_history_as_of(anchors, loans, repayments, applications) -%}
 
     with
 
-    installments_as_of as (
+    prior_loans as not materialized (
 
         select
             {{ anchors }}.anchor_id,
-            {{ installments }}.due_on,
+            {{ anchors }}.as_of_on,
+            {{ loans }}.loan_id
+
+        from {{ anchors }}
+        inner join {{ loans }}
+            on {{ loans }}.customer_id = {{ anchors }}.customer_id
+            and {{ loans }}.originated_on < {{ anchors }}.as_of_on
+
+    ),
+
+    -- joined on loan_id rather than customer_id: far fewer candidate rows per anchor
+    installments_as_of as (
+
+        select
+            prior_loans.anchor_id,
+            {{ repayments }}.due_on,
             greatest(
-                least(coalesce({{ installments }}.paid_on, {{ anchors }}.as_of_on), {{ anchors }}.as_of_on)
-                - {{ installments }}.due_on,
+                least(coalesce({{ repayments }}.paid_on, prior_loans.as_of_on), prior_loans.as_of_on)
+                - {{ repayments }}.due_on,
                 0
             ) as days_past_due
 
-        from {{ anchors }}
-        inner join {{ installments }}
-            on {{ installments }}.customer_id = {{ anchors }}.customer_id
-            and {{ installments }}.due_on < {{ anchors }}.as_of_on
+        from prior_loans
+        inner join {{ repayments }}
+            on {{ repayments }}.loan_id = prior_loans.loan_id
+            and {{ repayments }}.due_on < prior_loans.as_of_on
+
+    ),
+
+    loans_aggregated as (
+
+        select
+            anchor_id,
+            count(*) as prior_loans
+
+        from prior_loans
+        group by anchor_id
 
     ),
 
@@ -41,20 +68,6 @@
 
         from installments_as_of
         group by anchor_id
-
-    ),
-
-    loans_aggregated as (
-
-        select
-            {{ anchors }}.anchor_id,
-            count(*) as prior_loans
-
-        from {{ anchors }}
-        inner join {{ loans }}
-            on {{ loans }}.customer_id = {{ anchors }}.customer_id
-            and {{ loans }}.originated_on < {{ anchors }}.as_of_on
-        group by {{ anchors }}.anchor_id
 
     ),
 
@@ -90,8 +103,8 @@
         coalesce(applications_aggregated.prior_rejections_12m, 0)::integer as prior_rejections_12m
 
     from {{ anchors }}
-    left join installments_aggregated on installments_aggregated.anchor_id = {{ anchors }}.anchor_id
     left join loans_aggregated on loans_aggregated.anchor_id = {{ anchors }}.anchor_id
+    left join installments_aggregated on installments_aggregated.anchor_id = {{ anchors }}.anchor_id
     left join applications_aggregated on applications_aggregated.anchor_id = {{ anchors }}.anchor_id
 
 {%- endmacro %}
@@ -103,31 +116,41 @@
 -#}
 {% macro bureau_report_as_of(anchors, reports) -%}
 
+    with
+
+    latest_reports as (
+
+        -- distinct on keeps the first row per anchor: the latest report, ties by report_id
+        select distinct on ({{ anchors }}.anchor_id)
+            {{ anchors }}.anchor_id,
+            {{ anchors }}.as_of_on,
+            {{ reports }}.*
+
+        from {{ anchors }}
+        left join {{ reports }}
+            on {{ reports }}.customer_id = {{ anchors }}.customer_id
+            and {{ reports }}.pulled_on <= {{ anchors }}.as_of_on
+        order by {{ anchors }}.anchor_id, {{ reports }}.pulled_on desc, {{ reports }}.report_id desc
+
+    )
+
     select
-        {{ anchors }}.anchor_id,
-        latest_report.report_id,
-        latest_report.pulled_on,
-        latest_report.report_id is null as is_thin_file,
-        latest_report.bureau_score,
-        latest_report.prior_accounts,
-        latest_report.open_accounts,
-        latest_report.total_credit_limit,
-        {{ safe_divide('latest_report.total_balance', 'latest_report.total_credit_limit') }} as credit_utilization,
-        latest_report.delinquencies as bureau_delinquencies,
-        latest_report.max_dpd as bureau_max_dpd,
-        latest_report.last_delinquency_on,
-        latest_report.enquiries_last_6m,
-        floor({{ floor_at_zero(months_between('latest_report.oldest_account_on', anchors ~ '.as_of_on')) }})::integer
+        anchor_id,
+        report_id,
+        pulled_on,
+        report_id is null as is_thin_file,
+        bureau_score,
+        prior_accounts,
+        open_accounts,
+        total_credit_limit,
+        {{ safe_divide('total_balance', 'total_credit_limit') }} as credit_utilization,
+        delinquencies as bureau_delinquencies,
+        max_dpd as bureau_max_dpd,
+        last_delinquency_on,
+        enquiries_last_6m,
+        floor({{ floor_at_zero(months_between('oldest_account_on', 'as_of_on')) }})::integer
             as credit_history_months
 
-    from {{ anchors }}
-    left join lateral (
-        select *
-        from {{ reports }}
-        where {{ reports }}.customer_id = {{ anchors }}.customer_id
-            and {{ reports }}.pulled_on <= {{ anchors }}.as_of_on
-        order by {{ reports }}.pulled_on desc, {{ reports }}.report_id desc
-        limit 1
-    ) as latest_report on true
+    from latest_reports
 
 {%- endmacro %}

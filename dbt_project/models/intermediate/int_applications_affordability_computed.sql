@@ -1,9 +1,4 @@
 {#- The new loan's instalment and the affordability ratios, exactly as credit_risk.finance does. -#}
-{{
-    config(
-        indexes=[{'columns': ['application_id'], 'unique': true}],
-    )
-}}
 
 with
 

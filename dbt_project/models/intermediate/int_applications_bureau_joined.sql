@@ -1,9 +1,4 @@
 {#- The latest bureau report pulled on or before each application date (as-of join). -#}
-{{
-    config(
-        indexes=[{'columns': ['application_id'], 'unique': true}],
-    )
-}}
 
 with
 
@@ -19,7 +14,7 @@ reports as (
 
 ),
 
-anchors as (
+anchors as not materialized (
 
     select
         application_id as anchor_id,

@@ -1,13 +1,8 @@
 {#- Each application's repayment and application history with us, as known on its date. -#}
-{{
-    config(
-        indexes=[{'columns': ['application_id'], 'unique': true}],
-    )
-}}
 
 with
 
-applications as (
+applications as not materialized (
 
     select * from {{ ref('stg_raw__applications') }}
 
@@ -19,13 +14,13 @@ loans as (
 
 ),
 
-installments as (
+repayments as (
 
-    select * from {{ ref('int_installments_joined') }}
+    select * from {{ ref('stg_raw__repayments') }}
 
 ),
 
-anchors as (
+anchors as not materialized (
 
     select
         application_id as anchor_id,
@@ -38,7 +33,7 @@ anchors as (
 
 history as (
 
-    {{ repayment_history_as_of('anchors', 'installments', 'loans', 'applications') }}
+    {{ repayment_history_as_of('anchors', 'loans', 'repayments', 'applications') }}
 
 ),
 

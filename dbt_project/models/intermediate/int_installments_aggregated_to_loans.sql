@@ -1,9 +1,4 @@
 {#- Each loan's repayment performance as known on the extract date (snapshot_on). -#}
-{{
-    config(
-        indexes=[{'columns': ['loan_id'], 'unique': true}],
-    )
-}}
 
 with
 
@@ -13,9 +8,9 @@ loans as (
 
 ),
 
-installments as (
+repayments as (
 
-    select * from {{ ref('int_installments_joined') }}
+    select * from {{ ref('stg_raw__repayments') }}
 
 ),
 
@@ -28,15 +23,15 @@ extract_metadata as (
 installments_due as (
 
     select
-        installments.loan_id,
-        installments.due_on,
-        installments.paid_on,
-        installments.principal_due,
-        installments.amount_paid
+        repayments.loan_id,
+        repayments.due_on,
+        repayments.paid_on,
+        repayments.principal_due,
+        repayments.amount_paid
 
-    from installments
-    cross join extract_metadata
-    where installments.due_on <= extract_metadata.snapshot_on
+    from repayments
+    -- a scalar subquery, not a join, so the planner streams repayments instead of buffering them
+    where repayments.due_on <= (select snapshot_on from extract_metadata)
 
 ),
 
@@ -78,11 +73,11 @@ final as (
             else greatest(loans.principal - coalesce(aggregated.principal_repaid, 0), 0)
         end as outstanding_principal,
         aggregated.oldest_unpaid_due_on,
-        coalesce(extract_metadata.snapshot_on - aggregated.oldest_unpaid_due_on, 0) as days_past_due,
-        extract_metadata.snapshot_on
+        coalesce((select snapshot_on from extract_metadata) - aggregated.oldest_unpaid_due_on, 0)
+            as days_past_due,
+        (select snapshot_on from extract_metadata) as snapshot_on
 
     from loans
-    cross join extract_metadata
     left join aggregated on aggregated.loan_id = loans.loan_id
 
 )

@@ -23,9 +23,9 @@ disbursements as (
 
 ),
 
-installments as (
+repayments as (
 
-    select * from {{ ref('int_installments_joined') }}
+    select * from {{ ref('stg_raw__repayments') }}
 
 ),
 
@@ -53,11 +53,10 @@ windows as (
         loans.application_id,
         first_disbursements.disbursed_on,
         (first_disbursements.disbursed_on + interval '12 months')::date as observation_end_on,
-        extract_metadata.snapshot_on
+        (select snapshot_on from extract_metadata) as snapshot_on
 
     from loans
     inner join first_disbursements on first_disbursements.loan_id = loans.loan_id
-    cross join extract_metadata
 
 ),
 
@@ -67,9 +66,9 @@ defaults as (
         windows.loan_id
 
     from windows
-    inner join installments on installments.loan_id = windows.loan_id
-    where installments.due_on + 90 <= least(windows.observation_end_on, windows.snapshot_on)
-        and (installments.paid_on is null or installments.paid_on >= installments.due_on + 90)
+    inner join repayments on repayments.loan_id = windows.loan_id
+    where repayments.due_on + 90 <= least(windows.observation_end_on, windows.snapshot_on)
+        and (repayments.paid_on is null or repayments.paid_on >= repayments.due_on + 90)
 
 ),
 

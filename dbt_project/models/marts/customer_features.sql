@@ -17,7 +17,7 @@ customers as (
 
 ),
 
-applications as (
+applications as not materialized (
 
     select * from {{ ref('stg_raw__applications') }}
 
@@ -29,9 +29,9 @@ loans as (
 
 ),
 
-installments as (
+repayments as (
 
-    select * from {{ ref('int_installments_joined') }}
+    select * from {{ ref('stg_raw__repayments') }}
 
 ),
 
@@ -47,15 +47,14 @@ extract_metadata as (
 
 ),
 
-anchors as (
+anchors as not materialized (
 
     select
-        customers.customer_id as anchor_id,
-        customers.customer_id,
-        extract_metadata.snapshot_on + 1 as as_of_on
+        customer_id as anchor_id,
+        customer_id,
+        (select snapshot_on + 1 from extract_metadata) as as_of_on
 
     from customers
-    cross join extract_metadata
 
 ),
 
@@ -67,7 +66,7 @@ bureau as (
 
 history as (
 
-    {{ repayment_history_as_of('anchors', 'installments', 'loans', 'applications') }}
+    {{ repayment_history_as_of('anchors', 'loans', 'repayments', 'applications') }}
 
 ),
 

@@ -7,9 +7,9 @@ loans as (
 
 ),
 
-installments as (
+repayments as (
 
-    select * from {{ ref('int_installments_joined') }}
+    select * from {{ ref('stg_raw__repayments') }}
 
 ),
 
@@ -22,16 +22,16 @@ extract_metadata as (
 recent_installments as (
 
     select
-        installments.loan_id,
-        installments.due_on,
-        installments.paid_on is null or installments.paid_on > installments.due_on as is_late,
-        installments.paid_on is null as is_unpaid,
-        row_number() over (partition by installments.loan_id order by installments.due_on desc)
+        repayments.loan_id,
+        repayments.due_on,
+        repayments.paid_on is null or repayments.paid_on > repayments.due_on as is_late,
+        repayments.paid_on is null as is_unpaid,
+        row_number() over (partition by repayments.loan_id order by repayments.due_on desc)
             as recency_rank
 
-    from installments
-    cross join extract_metadata
-    where installments.due_on <= extract_metadata.snapshot_on
+    from repayments
+    -- a scalar subquery, not a join, so the planner streams repayments instead of buffering them
+    where repayments.due_on <= (select snapshot_on from extract_metadata)
 
 ),
 
