@@ -1,0 +1,83 @@
+"""Behavioural tests of trained models: monotone in DTI, blind to protected attributes, useful."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import drop_database, make_database
+from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
+
+from credit_risk.feature_build import build_features
+from credit_risk.synthetic.config import GeneratorConfig
+from credit_risk.synthetic.loader import load_raw
+from training.candidates import BOOSTING_THREADS, CANDIDATES, GRADIENT_BOOSTING, build_pipeline
+from training.data import Split, load_training_frame, time_split
+from training.tune import calibrate
+
+pytestmark = pytest.mark.integration
+
+APPLICATIONS = 4_000
+DTI_STEPS = np.array([0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6])
+RATIOS_RAISED_BY_A_NEW_EMI = ("dti", "emi_to_income", "foir")
+
+
+@pytest.fixture(scope="module")
+def split(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
+    dsn = make_database(pg_server, "behaviour")
+    load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=9))
+    build_features(dsn, target_path=tmp_path_factory.mktemp("dbt-target"))
+    yield time_split(load_training_frame(dsn))
+    drop_database(pg_server, dsn)
+
+
+@pytest.fixture(scope="module")
+def models(split: Split) -> dict[str, object]:
+    """Each candidate with its default hyperparameters, calibrated on validation."""
+    fitted = {}
+    with threadpool_limits(BOOSTING_THREADS):
+        for name in CANDIDATES:
+            pipeline = build_pipeline(name).fit(split.train, split.train["is_default"])
+            fitted[name], _ = calibrate(pipeline, split.validation, split.validation["is_default"])
+    return fitted
+
+
+def _risk(model: object, frame: pd.DataFrame) -> np.ndarray:
+    return np.asarray(model.predict_proba(frame))[:, 1]  # type: ignore[attr-defined]
+
+
+def _raised(frame: pd.DataFrame, columns: tuple[str, ...], step: float) -> pd.DataFrame:
+    return frame.assign(**{c: frame[c] + step for c in columns})
+
+
+@pytest.mark.parametrize("columns", [("dti",), RATIOS_RAISED_BY_A_NEW_EMI])
+@pytest.mark.parametrize("name", GRADIENT_BOOSTING)
+def test_raising_dti_never_lowers_risk(
+    models: dict[str, object], split: Split, name: str, columns: tuple[str, ...]
+) -> None:
+    base = split.test.head(300)
+    risks = np.stack([_risk(models[name], _raised(base, columns, s)) for s in DTI_STEPS])
+    assert (np.diff(risks, axis=0) >= -1e-12).all()
+    assert risks[-1].mean() > risks[0].mean()  # and it does raise it on average
+
+
+@pytest.mark.parametrize("name", list(CANDIDATES))
+def test_protected_attributes_do_not_change_the_score(
+    models: dict[str, object], split: Split, name: str
+) -> None:
+    base = split.test.head(300)
+    reference = _risk(models[name], base)
+    for gender, age_band in (("female", "18-25"), ("male", "56+"), ("other", "36-45")):
+        changed = base.assign(gender=gender, age_band=age_band)
+        np.testing.assert_allclose(_risk(models[name], changed), reference, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(CANDIDATES))
+def test_minimum_out_of_time_discrimination(
+    models: dict[str, object], split: Split, name: str
+) -> None:
+    auc = roc_auc_score(split.test["is_default"], _risk(models[name], split.test))
+    assert auc > 0.75, f"{name}: out-of-time AUC {auc:.3f}"
