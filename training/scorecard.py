@@ -6,21 +6,22 @@ Higher score = safer. With odds_good = (1 − p) / p (good:bad odds):
     offset = base_score − factor · ln(base_odds)
     score  = offset + factor · ln(odds_good), rounded and clipped to [min_score, max_score]
 
-so a borrower at `base_odds` (50:1 by default, p ≈ 1.96%) scores `base_score` (600), and every
-doubling of the odds adds `pdo` (20) points. Probabilities are clipped to [1e-6, 1 − 1e-6] first
+so a borrower at `base_odds` (20:1 by default, p ≈ 4.8%) scores `base_score` (650), and every
+doubling of the odds adds `pdo` (50) points. Probabilities are clipped to [1e-6, 1 − 1e-6] first
 so that 0 and 1 map to the bounds instead of ±infinity.
 
-With the default scaling, p = 0.5 scores 487, p = 0.10 scores 551, p = 0.01 scores 620; scores
-below ~300 need p > 0.998 and scores of 850 need p < 4e-6, so the bounds rarely bind.
+The default scaling spreads this book's default probabilities (≈1%-60%) over the whole range:
+p = 0.01 scores 765, p = 0.5 scores 434, p ≥ 0.87 hits the floor of 300. A score of 600 is
+p = 1/11, the cost-optimal cut-off when a missed defaulter costs ten times a rejected good one.
 
 Risk bands (RISK_BANDS, by the lowest score in the band; default-probability ranges are for the
 default scaling):
 
-    very_low   620-850   p below ~1%
-    low        580-619   p ~1%-4%
-    medium     550-579   p ~4%-10%
-    high       520-549   p ~10%-24%
-    very_high  300-519   p above ~24%
+    very_low   720-850   p below ~1.9%
+    low        660-719   p ~1.9%-4.2%
+    medium     600-659   p ~4.2%-9.1%
+    high       540-599   p ~9.1%-18.7%
+    very_high  300-539   p above ~18.7%
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ __all__ = ["RISK_BANDS", "ScoreScaling", "risk_band"]
 PROBABILITY_CLIP = 1e-6
 # (band, lowest score in the band), safest first; the last band takes everything below.
 RISK_BANDS: tuple[tuple[str, int], ...] = (
-    ("very_low", 620),
-    ("low", 580),
-    ("medium", 550),
-    ("high", 520),
+    ("very_low", 720),
+    ("low", 660),
+    ("medium", 600),
+    ("high", 540),
     ("very_high", 300),
 )
 
@@ -50,9 +51,9 @@ RISK_BANDS: tuple[tuple[str, int], ...] = (
 class ScoreScaling:
     """PDO scaling between a default probability and a credit score."""
 
-    base_score: float = 600.0
-    base_odds: float = 50.0  # good:bad odds at base_score
-    pdo: float = 20.0
+    base_score: float = 650.0
+    base_odds: float = 20.0  # good:bad odds at base_score
+    pdo: float = 50.0
     min_score: int = 300
     max_score: int = 850
 

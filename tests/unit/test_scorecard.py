@@ -10,7 +10,9 @@ import pytest
 
 from training.scorecard import RISK_BANDS, ScoreScaling, risk_band
 
-SCALING = ScoreScaling()
+# The arithmetic tests use a hand-checkable scaling; the band tests use the default one.
+SCALING = ScoreScaling(base_score=600, base_odds=50, pdo=20)
+DEFAULT = ScoreScaling()
 
 
 def prob_at_odds(odds_good: float) -> float:
@@ -43,7 +45,7 @@ def test_score_decreases_as_default_probability_rises() -> None:
 
 def test_scores_are_clipped_to_the_range() -> None:
     assert SCALING.to_score([0.0, 1e-9, 0.9999, 1.0]).tolist() == [850, 850, 300, 300]
-    narrow = ScoreScaling(min_score=400, max_score=700)
+    narrow = ScoreScaling(base_score=600, base_odds=50, pdo=20, min_score=400, max_score=700)
     assert narrow.to_score([0.0, 0.5, 1.0]).tolist() == [700, 487, 400]
 
 
@@ -70,14 +72,14 @@ def test_as_dict_round_trips_through_strings() -> None:
     ("score", "band"),
     [
         (850, "very_low"),
-        (620, "very_low"),
-        (619, "low"),
-        (580, "low"),
-        (579, "medium"),
-        (550, "medium"),
-        (549, "high"),
-        (520, "high"),
-        (519, "very_high"),
+        (720, "very_low"),
+        (719, "low"),
+        (660, "low"),
+        (659, "medium"),
+        (600, "medium"),
+        (599, "high"),
+        (540, "high"),
+        (539, "very_high"),
         (300, "very_high"),
     ],
 )
@@ -88,10 +90,11 @@ def test_risk_band_edges(score: int, band: str) -> None:
 def test_risk_bands_are_ordered_and_match_the_documented_probabilities() -> None:
     lows = [low for _, low in RISK_BANDS]
     assert lows == sorted(lows, reverse=True)
-    # The band edges 620 and 550 sit near PD 1% and 10% under the default scaling.
-    assert SCALING.to_probability(620) == pytest.approx(0.0099, abs=1e-4)
-    assert SCALING.to_probability(550) == pytest.approx(0.1016, abs=1e-4)
-    assert risk_band(int(SCALING.to_score(0.5))) == "very_high"
+    # The medium/high edge 600 is p = 1/11, the cost-optimal cut-off for 10:1 costs.
+    assert DEFAULT.to_probability(600) == pytest.approx(1 / 11, abs=1e-9)
+    assert DEFAULT.to_probability(720) == pytest.approx(0.0186, abs=1e-4)
+    assert int(DEFAULT.to_score(0.01)) == 765
+    assert risk_band(int(DEFAULT.to_score(0.5))) == "very_high"
 
 
 @pytest.mark.parametrize(
