@@ -334,8 +334,9 @@ CANDIDATES: dict[str, Candidate] = {
             "random_forest",
             _random_forest,
             {
-                "model__n_estimators": _i(100, 400),
-                "model__max_depth": _i(4, 14),
+                # Capped so one CV trial stays within the search budget on two cores.
+                "model__n_estimators": _i(100, 300),
+                "model__max_depth": _i(4, 12),
                 "model__min_samples_leaf": _i(5, 100, log=True),
                 "model__max_features": CategoricalDistribution(["sqrt", 0.3, 0.5]),
             },

@@ -30,7 +30,7 @@ LIMITATIONS = (
     "Probabilities are calibrated on the validation window only; recalibrate if the bad rate shifts.",
     "SHAP importances explain the uncalibrated model output, not the calibrated PD.",
     "Protected attributes (gender, age band) are excluded from the features but proxies "
-    "(e.g. age in years, income) may remain; the disparate-impact check below is the safeguard.",
+    "(e.g. age in years, income) may remain; the disparate-impact check above is the safeguard.",
     "The threshold minimises the configured cost matrix on validation; change the costs and it moves.",
 )
 

@@ -30,9 +30,9 @@ __all__ = ["DEFAULT_SCALING", "MODEL_PIP_REQUIREMENTS", "TrainingResult", "train
 
 log = logging.getLogger(__name__)
 
-# Spreads this population's PDs (about 1%-60%) over most of 300-850: PD 1% → 765, 15% → 559,
-# 60% → 405. The scorecard module's own default (600 at 50:1, PDO 20) squeezes them into ~480-620.
-DEFAULT_SCALING = ScoreScaling(base_score=650, base_odds=20, pdo=50)
+# The scorecard's default (650 at 20:1, 50 points to double) spreads this population's PDs
+# (about 1%-60%) over most of 300-850: PD 1% → 765, 15% → 559, 60% → 405.
+DEFAULT_SCALING = ScoreScaling()
 MODEL_PIP_REQUIREMENTS = tuple(
     f"{package}=={version(package)}"
     for package in ("mlflow", "scikit-learn", "xgboost", "lightgbm", "pandas", "numpy", "scipy")
