@@ -78,6 +78,9 @@ def validate_data(
             _collect(summary, target, run_results[target.name])
         index = docs_dir / "index.html"
         summary.data_docs_index = index if index.exists() else None
+    order = {t.name: i for i, t in enumerate(chosen)}
+    summary.results.sort(key=lambda r: order[r.suite])
+    summary.failures.sort(key=lambda f: order[f.suite])
     summary.success = not summary.failures
     summary.seconds = time.perf_counter() - started
     log.info(
@@ -183,7 +186,11 @@ def _run(
             result_format={"result_format": "SUMMARY"},
         )
     )
-    result = checkpoint.run()
+    try:
+        result = checkpoint.run()
+    finally:
+        for datasource in datasources.values():
+            datasource.get_engine().dispose()
     # UpdateDataDocsAction rebuilds the whole site once per suite; one build after the run is
     # the same site for a fraction of the time.
     context.build_data_docs(site_names=[DOCS_SITE])
