@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -140,9 +141,12 @@ def shap_importance(pipeline: Pipeline, X: pd.DataFrame, seed: int = 42) -> pd.D
         # Linear SHAP with independent features: coefficient × deviation from the mean.
         values = model.coef_[0] * (encoded - encoded.mean(axis=0))
     else:
-        import shap
+        with warnings.catch_warnings():
+            # shap's import and its LightGBM output-shape notice are noise in training logs.
+            warnings.simplefilter("ignore", (UserWarning, PendingDeprecationWarning))
+            import shap
 
-        values = shap.TreeExplainer(model).shap_values(encoded, check_additivity=False)
+            values = shap.TreeExplainer(model).shap_values(encoded, check_additivity=False)
         values = np.asarray(values)
         if values.ndim == 3:  # (rows, features, classes) for sklearn forests
             values = values[..., 1]

@@ -97,6 +97,7 @@ def search(
     if not completed:
         raise RuntimeError(f"{candidate}: every search trial failed; see the log for the errors")
     best = study.best_trial
+    assert best.value is not None  # a completed trial always has one
     pipeline = build_pipeline(candidate, spec, best.params, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
