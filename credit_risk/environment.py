@@ -57,6 +57,8 @@ def export_base_environment(settings: Settings) -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    # Prefect opens its database under PREFECT_HOME as soon as it starts; the folder must exist.
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
 def prepare_runtime(settings: Settings) -> Runtime:

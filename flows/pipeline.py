@@ -1,16 +1,27 @@
-"""`run_pipeline`: generate or keep data → build features with dbt → validate → train → promote."""
+"""`run_pipeline`: generate or keep data → dbt build → validate → train → register → promote."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
 from credit_risk.settings import Settings
+from flows.retry import RETRY_DELAYS, is_transient
+from flows.training import train_model
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], name="generate-data")
+@task(
+    name="generate-data",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=is_transient,
+    cache_policy=NO_CACHE,
+)
 def generate_data(
     dsn: str, applications: int, seed: int, scenario: str, bad_rate: float
 ) -> dict[str, int]:
@@ -21,14 +32,53 @@ def generate_data(
     config = GeneratorConfig(
         applications=applications,
         seed=seed,
-        scenario=scenario,
-        bad_rate=bad_rate,  # type: ignore[arg-type]
+        scenario=scenario,  # type: ignore[arg-type]
+        bad_rate=bad_rate,
     )
-    report = load_raw(dsn, config)
-    get_run_logger().info(
-        "raw data: %s rows in %.1f s", f"{report.total_rows:,}", report.total_seconds
-    )
-    return report.rows
+    return load_raw(dsn, config).rows
+
+
+@task(
+    name="build-features",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=is_transient,
+    cache_policy=NO_CACHE,
+)
+def build_features(dsn: str, target_path: Path) -> dict[str, Any]:
+    """dbt build: staging, intermediate and marts with their tests."""
+    from credit_risk.feature_build import build_features as dbt_build
+
+    result = dbt_build(dsn, target_path=target_path)
+    return {"invocation_id": result.invocation_id, "seconds": result.seconds, **result.counts}
+
+
+@task(
+    name="validate-data",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=is_transient,
+    cache_policy=NO_CACHE,
+)
+def validate(dsn: str, reports_dir: Path, reference: dict[str, float] | None) -> dict[str, Any]:
+    """Great Expectations on raw tables and features; any failure stops the pipeline here."""
+    from expectations.validate import raise_for_failures, validate_data
+
+    summary = validate_data(dsn, reports_dir=reports_dir, reference=reference)
+    summary.write_json(reports_dir / "validation" / "latest.json")
+    raise_for_failures(summary)
+    return summary.to_dict()
+
+
+@task(name="reference-statistics", cache_policy=NO_CACHE)
+def reference_statistics(
+    dsn: str, model_name: str
+) -> tuple[dict[str, float] | None, dict[str, float]]:
+    """The champion's reference (to validate against) and this batch's (to keep if it wins)."""
+    from expectations.reference import compute_reference
+    from training.reference import champion_reference
+
+    return champion_reference(model_name), compute_reference(dsn)
 
 
 @flow(name="run-pipeline", flow_run_name="pipeline-{scenario}-{applications}-seed{seed}")
@@ -37,7 +87,9 @@ def run_pipeline(
     seed: int = 42,
     scenario: Literal["baseline", "recession"] = "baseline",
     generate: bool = True,
+    train: bool = True,
     bad_rate: float | None = None,
+    candidates: list[str] | None = None,
 ) -> dict[str, Any]:
     """The whole pipeline on the configured (or embedded) PostgreSQL."""
     from credit_risk.environment import prepare_runtime
@@ -51,6 +103,44 @@ def run_pipeline(
         summary["raw_rows"] = generate_data(
             runtime.dsn, applications, seed, scenario, bad_rate or settings.data.bad_rate
         )
+    summary["dbt"] = build_features(runtime.dsn, settings.state_dir / "dbt-target")
+    champion_reference, batch_reference = reference_statistics(
+        runtime.dsn, settings.mlflow.registered_model
+    )
+    validation = validate(runtime.dsn, settings.reports_dir, champion_reference)
+    summary["validation"] = {
+        "success": validation["success"],
+        "evaluated": validation["evaluated"],
+        "data_docs": validation["data_docs_index"],
+    }
+    if train:
+        lineage = {
+            "dbt_invocation_id": str(summary["dbt"].get("invocation_id")),
+            "gx_success": str(validation["success"]),
+            "gx_evaluated": str(validation["evaluated"]),
+            "data_scenario": scenario,
+            "data_seed": str(seed),
+        }
+        summary["training"] = train_model(
+            runtime.dsn, lineage=lineage, reference=batch_reference, candidates=candidates
+        )
     summary["seconds"] = round(time.perf_counter() - started, 1)
     logger.info("pipeline finished in %.1f s", summary["seconds"])
+    create_markdown_artifact(key="pipeline-summary", markdown=_markdown(summary))
     return summary
+
+
+def _markdown(summary: dict[str, Any]) -> str:
+    lines = ["# Pipeline run", "", f"Finished in {summary['seconds']} s.", ""]
+    if "raw_rows" in summary:
+        lines.append(f"- Raw rows: {sum(summary['raw_rows'].values()):,}")
+    lines.append(f"- dbt invocation: `{summary['dbt'].get('invocation_id')}`")
+    lines.append(f"- Validation: {summary['validation']['evaluated']} expectations passed")
+    training = summary.get("training")
+    if training:
+        lines.append(
+            f"- Best candidate **{training['best_candidate']}** "
+            f"(test AUC {training['metrics'].get('test_auc', float('nan')):.3f}), "
+            f"`{training['model_name']}` v{training['challenger_version']}: {training['decision']}"
+        )
+    return "\n".join(lines)
