@@ -21,7 +21,7 @@ help:
 	.tools/bin/pip install --quiet "uv>=0.5,<1"
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.synced

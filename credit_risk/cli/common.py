@@ -24,7 +24,17 @@ def configure_logging(verbose: bool) -> None:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
-    for noisy in ("pgserver", "httpx", "urllib3", "alembic", "matplotlib"):
+    noisy_loggers = (
+        "pgserver",
+        "httpx",
+        "urllib3",
+        "alembic",
+        "matplotlib",
+        "great_expectations",
+        "mlflow.utils.uv_utils",
+        "mlflow.store.db.utils",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
