@@ -1,4 +1,4 @@
-"""`run_pipeline`: generate or keep data → dbt build → validate → train → register → promote."""
+"""`run_pipeline`: data → validate raw → dbt build → validate features → train → promote."""
 
 from __future__ import annotations
 
@@ -60,11 +60,13 @@ def build_features(dsn: str, target_path: Path) -> dict[str, Any]:
     retry_condition_fn=is_transient,
     cache_policy=NO_CACHE,
 )
-def validate(dsn: str, reports_dir: Path, reference: dict[str, float] | None) -> dict[str, Any]:
-    """Great Expectations on raw tables and features; any failure stops the pipeline here."""
+def validate(
+    dsn: str, reports_dir: Path, reference: dict[str, float] | None, tables: str = "all"
+) -> dict[str, Any]:
+    """Great Expectations on the raw tables and/or features; a failure stops the pipeline here."""
     from expectations.validate import raise_for_failures, validate_data
 
-    summary = validate_data(dsn, reports_dir=reports_dir, reference=reference)
+    summary = validate_data(dsn, reports_dir=reports_dir, reference=reference, tables=tables)  # type: ignore[arg-type]
     summary.write_json(reports_dir / "validation" / "latest.json")
     raise_for_failures(summary)
     return summary.to_dict()
@@ -103,6 +105,8 @@ def run_pipeline(
         summary["raw_rows"] = generate_data(
             runtime.dsn, applications, seed, scenario, bad_rate or settings.data.bad_rate
         )
+    # Raw data is validated before dbt builds on it, features before anything trains on them.
+    validate.with_options(name="validate-raw")(runtime.dsn, settings.reports_dir, None, "raw")
     summary["dbt"] = build_features(runtime.dsn, settings.state_dir / "dbt-target")
     champion_reference, batch_reference = reference_statistics(
         runtime.dsn, settings.mlflow.registered_model

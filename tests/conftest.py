@@ -84,3 +84,12 @@ def mlflow_experiment(mlflow_tracking_uri: str) -> Iterator[str]:
     experiment_id = mlflow.create_experiment(name, artifact_location=root.as_uri())
     yield name
     mlflow.delete_experiment(experiment_id)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for the whole session (starting one costs ~20 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=300):
+        yield

@@ -104,7 +104,8 @@ def _employment_table(c: Customers, start: np.datetime64) -> pa.Table:
             "years_employed": pa.array(c.years_employed_at_start, from_pandas=True),
             "monthly_income": pa.array(c.monthly_income),
             "is_income_verified": pa.array(c.is_income_verified),
-            "recorded_on": pa.array(_dates(start, -c.created_days_before_start)),
+            # Tenure and income are as recorded at the start of the window.
+            "recorded_on": pa.array(np.full(n, start)),
         }
     )
 

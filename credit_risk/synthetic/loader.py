@@ -118,6 +118,7 @@ def load_raw(
         t0 = time.perf_counter()
         for statement in constraint_sql(side):
             cursor.execute(statement)
+        cursor.execute(f"analyze {side}.{METADATA_TABLE}")
         log.info("keys, foreign keys and indexes in %.1f s", time.perf_counter() - t0)
         # dbt views that select from the old schema go with it; the next dbt build recreates them.
         cursor.execute(f"drop schema if exists {schema} cascade")

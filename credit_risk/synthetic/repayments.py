@@ -63,16 +63,16 @@ def loan_outcomes(book: LoanBook, snapshot_on: np.datetime64) -> LoanOutcomes:
     k = book.first_missed_installment
     misses = k > 0
     first_missed_due = due_dates(book.originated_on, np.maximum(k, 1))
-    npa_on = first_missed_due + np.timedelta64(90, "D")
+    # RBI: a loan is an NPA once more than 90 days past due (SMA-2 covers 61-90).
+    npa_on = first_missed_due + np.timedelta64(91, "D")
     is_npa = misses & (npa_on <= snapshot_on)
     dpd = np.where(is_npa, (snapshot_on - first_missed_due).astype(np.int64), 0)
     charge_off_due = due_dates(book.originated_on, k + MISSED_BEFORE_CHARGE_OFF - 1)
     written_off = is_npa & (charge_off_due <= snapshot_on)
     months_npa = (snapshot_on - npa_on).astype(np.int64) / 30.44
+    # Written off means identified as uncollectible: a loss asset, however long it was an NPA.
     classification = np.where(
-        written_off & (months_npa > 12),
-        "loss",
-        np.where(months_npa > 12, "doubtful", "sub_standard"),
+        written_off, "loss", np.where(months_npa > 12, "doubtful", "sub_standard")
     )
     last_due = due_dates(book.originated_on, book.tenure)
     closed = ~misses & (last_due <= snapshot_on)

@@ -1,0 +1,95 @@
+"""run_pipeline end to end on real PostgreSQL, dbt, Great Expectations, MLflow and Prefect."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from credit_risk.database import connect
+from tests.conftest import drop_database, make_database
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CANDIDATES = ["logistic_regression", "lightgbm"]
+
+
+@pytest.fixture(scope="module")
+def pipeline_env(
+    pg_server: str,
+    mlflow_tracking_uri: str,
+    prefect_harness: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, str]]:
+    dsn = make_database(pg_server, "pipeline")
+    root = tmp_path_factory.mktemp("pipeline")
+    env = {
+        "CREDIT_DATABASE__DSN": dsn,
+        "CREDIT_MLFLOW__TRACKING_URI": mlflow_tracking_uri,
+        "CREDIT_MLFLOW__EXPERIMENT": f"pipeline-{uuid.uuid4().hex[:6]}",
+        "CREDIT_MLFLOW__REGISTERED_MODEL": f"credit-risk-{uuid.uuid4().hex[:6]}",
+        "CREDIT_MLFLOW__ARTIFACT_LOCATION": str(root / "artifacts"),
+        "CREDIT_PATHS__STATE_DIR": str(root / "state"),
+        "CREDIT_PATHS__REPORTS_DIR": str(root / "reports"),
+        "CREDIT_TRAINING__SEARCH_TRIALS": "1",
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    yield env
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    drop_database(pg_server, dsn)
+
+
+def _champion_version(model_name: str) -> int:
+    from mlflow import MlflowClient
+
+    return int(MlflowClient().get_model_version_by_alias(model_name, "champion").version)
+
+
+def test_pipeline_builds_validates_trains_and_promotes(pipeline_env: dict[str, str]) -> None:
+    from flows.pipeline import run_pipeline
+
+    summary = run_pipeline(applications=3000, seed=3, candidates=CANDIDATES)
+
+    assert summary["raw_rows"]["applications"] == 3000
+    assert summary["validation"]["success"] is True
+    assert Path(summary["validation"]["data_docs"]).exists()
+    training = summary["training"]
+    assert training["promoted"] is True
+    assert training["best_candidate"] in CANDIDATES
+    assert 0.6 < training["metrics"]["test_auc"] <= 1.0
+    assert _champion_version(pipeline_env["CREDIT_MLFLOW__REGISTERED_MODEL"]) == 1
+    reports = Path(pipeline_env["CREDIT_PATHS__REPORTS_DIR"])
+    assert (reports / "data_docs" / "index.html").exists()
+    assert (reports / "validation" / "latest.json").exists()
+
+
+def test_corrupted_batch_stops_at_validation_and_keeps_the_champion(
+    pipeline_env: dict[str, str],
+) -> None:
+    from mlflow import MlflowClient
+
+    from flows.pipeline import run_pipeline
+
+    model = pipeline_env["CREDIT_MLFLOW__REGISTERED_MODEL"]
+    champion_before = _champion_version(model)
+    versions_before = len(MlflowClient().search_model_versions(f"name = '{model}'"))
+    with connect(pipeline_env["CREDIT_DATABASE__DSN"]) as conn:
+        conn.execute(
+            "update raw.employment set monthly_income = null where customer_id % 10 = 0"
+        )
+
+    with pytest.raises(Exception, match=r"raw\.employment\.monthly_income") as failure:
+        run_pipeline(generate=False, candidates=CANDIDATES)
+
+    assert "null" in str(failure.value)
+    assert "champion model is untouched" in str(failure.value)
+    assert _champion_version(model) == champion_before
+    assert len(MlflowClient().search_model_versions(f"name = '{model}'")) == versions_before
