@@ -46,7 +46,7 @@ test-unit: install
 
 bench: install
 	@mkdir -p bench/results
-	@for script in bench/*.py; do \
+	@for script in bench/[!_]*.py; do \
 		echo "== $$script"; \
 		$(BIN)/python $$script || exit 1; \
 	done
