@@ -66,7 +66,12 @@ class TrainingSettings(BaseModel):
     )
     search_trials: int = Field(default=8, ge=1, description="Hyperparameter trials per candidate.")
     search_timeout_seconds: float = Field(
-        default=120, gt=0, description="Search budget per candidate."
+        default=60, gt=0, description="Search time budget per candidate."
+    )
+    search_sample_rows: int = Field(
+        default=50_000,
+        ge=1000,
+        description="Rows the search cross-validates on; the final fit uses every row.",
     )
     promotion_auc_margin: float = Field(
         default=0.002, ge=0, description="AUC gain a challenger needs over the champion."

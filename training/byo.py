@@ -201,8 +201,13 @@ def train_on_csv(
     validation_months: int = 3,
     costs: CostMatrix | None = None,
     seed: int = 42,
+    register: bool = True,
+    actor: str = "pipeline",
 ) -> dict[str, Any]:
     """Validate, store and train on a CSV; the summary names the champion and each test score.
+
+    With `register`, the best candidate is registered under the model NAME and the promotion
+    gate decides on the same held-out test split it was evaluated on.
 
     The summary also carries `run_id`, `model_uri` and `parent_run_id` of the champion, which is
     what the registry needs to register it under NAME.
@@ -243,5 +248,63 @@ def train_on_csv(
         "model_uri": result.model_uri,
         "threshold": result.threshold,
     }
+    if register:
+        summary.update(
+            _register(
+                result.best_run_id,
+                result.features,
+                data,
+                name=name,
+                dsn=dsn,
+                test_months=test_months,
+                validation_months=validation_months,
+                seed=seed,
+                actor=actor,
+            )
+        )
     log.info("bring-your-own summary: %s", json.dumps(summary, indent=2))
     return summary
+
+
+def _register(
+    run_id: str,
+    features: list[str],
+    data: CsvData,
+    *,
+    name: str,
+    dsn: str,
+    test_months: int,
+    validation_months: int,
+    seed: int,
+    actor: str,
+) -> dict[str, Any]:
+    """Register the best run under NAME; the gate judges it on the split training used."""
+    from training.data import random_split, time_split
+    from training.registry import promote_if_better, register_challenger
+
+    if data.date_col:
+        split = time_split(
+            data.frame,
+            date_col=data.date_col,
+            test_months=test_months,
+            validation_months=validation_months,
+            target=data.target,
+        )
+    else:
+        split = random_split(data.frame, data.target, seed)
+    version = register_challenger(run_id, model_name=name)
+    decision = promote_if_better(
+        version.version,
+        test_frame=split.test,
+        target=data.target,
+        feature_columns=features,
+        dsn=dsn,
+        model_name=name,
+        actor=actor,
+    )
+    return {
+        "registered_model": name,
+        "version": int(version.version),
+        "promoted": decision.promote,
+        "decision": decision.reasons,
+    }

@@ -65,8 +65,13 @@ def decide_promotion(
     auc_margin: float,
     calibration_tolerance: float,
     fairness_tolerance: float,
+    fairness_metrics: Mapping[str, str] | None = None,
 ) -> PromotionDecision:
-    """Promote when there is no champion, or the challenger wins on AUC without losing on the rest."""
+    """Promote when there is no champion, or the challenger wins on AUC without losing on the rest.
+
+    `fairness_metrics` maps each protected attribute checked to its min-ratio metric; the
+    default is the contract's gender and age band.
+    """
     challenger_metrics = {k: float(v) for k, v in challenger.items()}
     if champion is None:
         return PromotionDecision(
@@ -100,7 +105,9 @@ def decide_promotion(
         CALIBRATION_METRIC,
         partial(_ece_check, tolerance=calibration_tolerance),
     )
-    for attribute, key in FAIRNESS_METRICS.items():
+    for attribute, key in (
+        FAIRNESS_METRICS if fairness_metrics is None else fairness_metrics
+    ).items():
         judge = partial(_fairness_check, tolerance=fairness_tolerance, attribute=attribute)
         compare("fairness:" + attribute.replace(" ", "_"), f"{attribute} fairness", key, judge)
 

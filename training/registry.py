@@ -344,6 +344,7 @@ def promote_if_better(
     decision = decide_promotion(
         challenger_metrics,
         champion_metrics,
+        fairness_metrics={c.replace("_", " "): f"test_di_{c}_min_ratio" for c in protected},
         **_defaults(
             auc_margin=auc_margin,
             calibration_tolerance=calibration_tolerance,

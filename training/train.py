@@ -105,6 +105,7 @@ def _train_one(
     scaling: ScoreScaling,
     seed: int,
     lineage: dict[str, str],
+    search_sample_rows: int | None,
 ) -> tuple[Evaluation, CreditRiskModel]:
     """Search, calibrate, evaluate and log one candidate inside the active nested run."""
     import mlflow
@@ -121,6 +122,7 @@ def _train_one(
         timeout=timeout,
         folds=folds,
         seed=seed,
+        sample_rows=search_sample_rows,
     )
     timings["search_seconds"] = time.perf_counter() - started
 
@@ -247,7 +249,8 @@ def train_candidates(
     validation_months: int = 3,
     costs: CostMatrix | None = None,
     n_trials: int = 8,
-    timeout: float | None = 120.0,
+    timeout: float | None = 60.0,
+    search_sample_rows: int | None = 50_000,
     folds: int = 3,
     calibration: CalibrationMethod = "auto",
     scaling: ScoreScaling = DEFAULT_SCALING,
@@ -289,6 +292,7 @@ def train_candidates(
                 "cost_false_positive": costs.false_positive,
                 "search_trials": n_trials,
                 "search_timeout_seconds": timeout,
+                "search_sample_rows": search_sample_rows or "all",
                 "cv_folds": folds,
                 "seed": seed,
                 "date_col": date_col or "",
@@ -315,6 +319,7 @@ def train_candidates(
                         scaling=scaling,
                         seed=seed,
                         lineage=lineage,
+                        search_sample_rows=search_sample_rows,
                     )
             except Exception as exc:  # one broken candidate must not sink the others
                 log.exception("%s: training failed", name)

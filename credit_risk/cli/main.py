@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from credit_risk.cli import data, db, features, model, run, where
+from credit_risk.cli import data, db, features, model, run, train, where
 from credit_risk.cli.common import configure_logging
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.command("validate")(features.validate)
 app.add_typer(run.app, name="run")
+app.command("train")(train.train)
 app.add_typer(model.app, name="model")
 app.command("where")(where.where)
 

@@ -65,6 +65,14 @@ def test_byo_csv_trains_and_returns_the_summary(
     with connect(pg_dsn) as conn:
         row = conn.execute(f"select count(*), count(income) from {summary['table']}").fetchone()
     assert row == (ROWS, ROWS - ROWS // 50)
+    # Registered under the model NAME; the first version promotes itself.
+    assert summary["registered_model"] == mlflow_experiment
+    assert summary["version"] == 1
+    assert summary["promoted"] is True
+    from mlflow import MlflowClient
+
+    champion = MlflowClient().get_model_version_by_alias(mlflow_experiment, "champion")
+    assert int(champion.version) == 1
 
 
 def test_inferred_column_kinds(tmp_path: Path) -> None:
