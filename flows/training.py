@@ -43,6 +43,7 @@ def train(
         costs=CostMatrix(t.cost_false_negative, t.cost_false_positive),
         n_trials=t.search_trials,
         timeout=t.search_timeout_seconds,
+        search_sample_rows=t.search_sample_rows,
         lineage=lineage,
     )
 

@@ -82,9 +82,7 @@ def test_corrupted_batch_stops_at_validation_and_keeps_the_champion(
     champion_before = _champion_version(model)
     versions_before = len(MlflowClient().search_model_versions(f"name = '{model}'"))
     with connect(pipeline_env["CREDIT_DATABASE__DSN"]) as conn:
-        conn.execute(
-            "update raw.employment set monthly_income = null where customer_id % 10 = 0"
-        )
+        conn.execute("update raw.employment set monthly_income = null where customer_id % 10 = 0")
 
     with pytest.raises(Exception, match=r"raw\.employment\.monthly_income") as failure:
         run_pipeline(generate=False, candidates=CANDIDATES)
