@@ -31,8 +31,10 @@ def train(
 ) -> Any:
     """Tune, calibrate, evaluate and log every candidate to MLflow."""
     from training.threshold import CostMatrix
+    from training.tracking import ensure_experiment
     from training.train import train_candidates
 
+    ensure_experiment(settings.mlflow.experiment, settings.artifact_dir)
     t = settings.training
     return train_candidates(
         frame,

@@ -23,6 +23,7 @@ app.add_typer(run.app, name="run")
 app.command("train")(train.train)
 app.add_typer(model.app, name="model")
 app.command("where")(where.where)
+app.command("mlflow-ui")(where.mlflow_ui)
 
 
 @app.callback()

@@ -58,7 +58,9 @@ def train(
     if dataset is not None:
         from training.byo import train_on_csv
         from training.registry import cli_actor
+        from training.tracking import ensure_experiment
 
+        ensure_experiment(name or dataset.stem, settings.artifact_dir)
         t = settings.training
         try:
             summary = train_on_csv(

@@ -16,9 +16,38 @@ def where(ctx: typer.Context) -> None:
         "Where to look:",
         f"  database       {runtime.dsn}",
         f"  psql           psql '{runtime.dsn}'",
-        f"  MLflow UI      .venv/bin/mlflow ui --backend-store-uri '{runtime.mlflow_uri}' "
-        f"--default-artifact-root '{settings.artifact_dir}' --host 127.0.0.1 --port 5000",
+        "  MLflow UI      .venv/bin/credit-risk mlflow-ui   (then http://127.0.0.1:5000)",
+        f"  MLflow store   {runtime.mlflow_uri}",
         f"  reports        {settings.reports_dir}",
         "  stop database  .venv/bin/credit-risk db stop",
     ]
     typer.echo("\n".join(lines))
+
+
+def mlflow_ui(
+    ctx: typer.Context,
+    port: int = typer.Option(5000, min=1, max=65535, help="Port for the UI on 127.0.0.1."),
+) -> None:
+    """Open the MLflow UI on the project's tracking store and registry (Ctrl-C stops it)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    runtime = runtime_from(ctx)
+    command = [
+        str(Path(sys.executable).with_name("mlflow")),
+        "ui",
+        "--backend-store-uri",
+        runtime.mlflow_uri,
+        "--default-artifact-root",
+        str(runtime.settings.artifact_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    typer.echo(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))

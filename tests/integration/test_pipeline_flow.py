@@ -66,6 +66,9 @@ def test_pipeline_builds_validates_trains_and_promotes(pipeline_env: dict[str, s
     assert training["best_candidate"] in CANDIDATES
     assert 0.6 < training["metrics"]["test_auc"] <= 1.0
     assert _champion_version(pipeline_env["CREDIT_MLFLOW__REGISTERED_MODEL"]) == 1
+    artifacts = Path(pipeline_env["CREDIT_MLFLOW__ARTIFACT_LOCATION"])
+    model_cards = list(artifacts.rglob("model_card.md"))
+    assert len(model_cards) == len(CANDIDATES)
     reports = Path(pipeline_env["CREDIT_PATHS__REPORTS_DIR"])
     assert (reports / "data_docs" / "index.html").exists()
     assert (reports / "validation" / "latest.json").exists()
