@@ -6,6 +6,8 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 APPLICATIONS ?= 20000
+# The demo searches fewer hyperparameters per candidate than the default budget of 8.
+DEMO_TRIALS ?= 4
 
 .PHONY: help install demo test test-unit lint format bench up down clean
 
@@ -27,7 +29,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.synced
 
 demo: install
-	$(BIN)/credit-risk run pipeline --applications $(APPLICATIONS)
+	CREDIT_TRAINING__SEARCH_TRIALS=$(DEMO_TRIALS) $(BIN)/credit-risk run pipeline --applications $(APPLICATIONS)
 	@$(BIN)/credit-risk where
 
 lint: install
