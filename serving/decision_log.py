@@ -1,0 +1,228 @@
+"""The decision log: every score the service gives, written to PostgreSQL in the background.
+
+Table `serving.scoring_log` (created if missing; monitoring reads it as the "current" data, so
+these column names are stable):
+
+    id              bigserial   primary key
+    scored_at       timestamptz when the score was computed (UTC)
+    application_id  text        the caller's id or the generated UUID
+    customer_id     bigint      null for a new customer
+    model_name      text        registered model name
+    model_version   integer     registered version that scored
+    probability     double      calibrated probability of default
+    credit_score    integer     300-850
+    risk_band       text        very_low … very_high
+    decision        text        approve / reject
+    threshold       double      the version's probability cut-off
+    reasons         jsonb       the reason codes as returned to the caller
+    features        jsonb       the model input row (contract feature → value, null if missing)
+    request_source  text        score, score_batch, explain
+
+Requests only append to an in-memory buffer; a worker thread copies it to the table every
+FLUSH_SECONDS or FLUSH_ROWS rows, whichever comes first, so logging adds no request latency.
+If the database is down, rows wait in the buffer (at most MAX_BUFFERED, oldest dropped first with
+a warning) and the requests still succeed. `close()` flushes what is left.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+__all__ = ["COLUMNS", "DDL", "DecisionLog", "ensure_table"]
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.2
+FLUSH_ROWS = 500
+MAX_BUFFERED = 100_000
+COLUMNS = (
+    "scored_at",
+    "application_id",
+    "customer_id",
+    "model_name",
+    "model_version",
+    "probability",
+    "credit_score",
+    "risk_band",
+    "decision",
+    "threshold",
+    "reasons",
+    "features",
+    "request_source",
+)
+DDL = """
+create schema if not exists serving;
+create table if not exists serving.scoring_log (
+    id bigserial primary key,
+    scored_at timestamptz not null,
+    application_id text not null,
+    customer_id bigint,
+    model_name text not null,
+    model_version integer not null,
+    probability double precision not null,
+    credit_score integer not null,
+    risk_band text not null,
+    decision text not null,
+    threshold double precision not null,
+    reasons jsonb not null,
+    features jsonb not null,
+    request_source text not null
+);
+create index if not exists scoring_log_scored_at_idx on serving.scoring_log (scored_at);
+"""
+
+
+def ensure_table(dsn: str) -> None:
+    """Create serving.scoring_log if missing (serialised: several workers start at once)."""
+    import psycopg
+
+    with psycopg.connect(dsn, connect_timeout=5) as conn:
+        conn.execute("select pg_advisory_xact_lock(hashtext('serving.scoring_log'))")
+        conn.execute(DDL)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        return _clean(value.item())
+    return value
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, Mapping):
+        value = {k: _clean(v) for k, v in value.items()}
+    return json.dumps(value, default=str)
+
+
+class DecisionLog:
+    """Buffered, background writer of scoring_log rows."""
+
+    def __init__(self, dsn: str | None, *, flush_seconds: float = FLUSH_SECONDS) -> None:
+        self.dsn = dsn
+        self.flush_seconds = flush_seconds
+        self._rows: deque[tuple[Any, ...]] = deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._dropped = 0
+        self._conn: Any = None
+        self._table_ready = False
+        self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
+        if dsn:
+            self._thread.start()
+
+    def record(
+        self,
+        decision: Mapping[str, Any],
+        *,
+        features: Mapping[str, Any],
+        customer_id: int | None,
+        model_name: str,
+        request_source: str,
+    ) -> None:
+        """Queue one decision (a ScoreResponse-shaped dict); never blocks on the database."""
+        if not self.dsn:
+            return
+        scored_at: datetime = decision["scored_at"]
+        row = (
+            scored_at,
+            decision["application_id"],
+            customer_id,
+            model_name,
+            decision["model_version"],
+            decision["probability"],
+            decision["credit_score"],
+            decision["risk_band"],
+            decision["decision"],
+            decision["threshold"],
+            _json(decision["reasons"]),
+            _json(features),
+            request_source,
+        )
+        with self._lock:
+            if len(self._rows) >= MAX_BUFFERED:
+                self._rows.popleft()
+                self._dropped += 1
+            self._rows.append(row)
+            if len(self._rows) >= FLUSH_ROWS:
+                self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._rows)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> int:
+        """Write what is buffered now; returns rows written (0 on failure, rows kept)."""
+        with self._lock:
+            batch = list(self._rows)
+            dropped, self._dropped = self._dropped, 0
+        if dropped:
+            log.warning("decision log buffer full: dropped %d oldest rows", dropped)
+        if not batch:
+            return 0
+        try:
+            self._write(batch)
+        except Exception as exc:
+            self._reset()
+            log.warning(
+                "decision log: %d rows kept in memory, database write failed: %s",
+                len(batch),
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            )
+            time.sleep(min(5.0, self.flush_seconds * 10))  # back off while the database is down
+            return 0
+        with self._lock:
+            for _ in range(min(len(batch), len(self._rows))):
+                self._rows.popleft()
+        return len(batch)
+
+    def _write(self, batch: list[tuple[Any, ...]]) -> None:
+        import psycopg
+
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.dsn, connect_timeout=5)
+        if not self._table_ready:
+            ensure_table(self.dsn or "")
+            self._table_ready = True
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            sql = f"copy serving.scoring_log ({', '.join(COLUMNS)}) from stdin"
+            with cur.copy(sql) as copy:
+                for row in batch:
+                    copy.write_row(row)
+
+    def _reset(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:
+                log.debug("closing a broken decision log connection failed", exc_info=True)
+        self._conn = None
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the worker and flush what is left (bounded by `timeout`)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        while self._rows and self.dsn and time.monotonic() < deadline:
+            if not self.flush():
+                break
+        if self._rows:
+            log.warning("decision log closed with %d rows unwritten", len(self._rows))
+        self._reset()

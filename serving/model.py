@@ -1,0 +1,283 @@
+"""The champion as the service holds it: loaded once, checked for a new champion in the background.
+
+`ChampionModel.current` is an immutable `LoadedModel`; a reload builds the next one completely
+(model, explainer, metadata, self-check) before a single reference assignment swaps it in, so
+requests in flight finish on the version they started with and none are dropped. When MLflow is
+unreachable the check logs a warning and the current version keeps serving.
+
+The check interval comes from CREDIT_SERVING__RELOAD_SECONDS (default 30 s; 0 turns it off).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from credit_risk import contract
+from serving.encoding import TreeEncoder
+from serving.features import feature_rows, rows_frame
+from serving.reasons import Explainer
+from training.candidates import FeatureSpec
+from training.scorecard import ScoreScaling
+
+if TYPE_CHECKING:
+    from training.candidates import CreditRiskModel
+
+__all__ = ["RELOAD_SECONDS_ENV", "ChampionModel", "LoadedModel", "reload_seconds_from_env"]
+
+log = logging.getLogger(__name__)
+
+RELOAD_SECONDS_ENV = "CREDIT_SERVING__RELOAD_SECONDS"
+DEFAULT_RELOAD_SECONDS = 30.0
+ALIAS = "champion"
+# The fast path must reproduce calibrated.predict_proba to this tolerance or it is not used
+# (XGBoost computes in float32, so its margins differ from the sum of contributions by ~1e-7).
+FAST_PATH_TOLERANCE = 1e-6
+
+
+def reload_seconds_from_env() -> float:
+    """Seconds between champion checks from the environment (0 = never reload)."""
+    raw = os.environ.get(RELOAD_SECONDS_ENV, "")
+    try:
+        value = float(raw) if raw else DEFAULT_RELOAD_SECONDS
+    except ValueError as exc:
+        raise ValueError(f"{RELOAD_SECONDS_ENV}: expected seconds, got {raw!r}") from exc
+    if value < 0:
+        raise ValueError(f"{RELOAD_SECONDS_ENV}: must be 0 or more, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Model outputs for a batch of model-input rows."""
+
+    probability: npt.NDArray[np.float64]
+    contributions: npt.NDArray[np.float64]  # rows × explainer.features
+    base: npt.NDArray[np.float64]
+
+    @property
+    def margin(self) -> npt.NDArray[np.float64]:
+        return self.contributions.sum(axis=1) + self.base
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One registered version with everything scoring needs."""
+
+    name: str
+    version: int
+    run_id: str
+    created_at: datetime | None
+    model: CreditRiskModel
+    explainer: Explainer
+    metrics: dict[str, float]
+    means: dict[str, float] = field(default_factory=dict)
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Set after the load-time check: the numpy encoder and margin→PD path reproduce the pipeline.
+    encoder: TreeEncoder | None = None
+    # What the calibrator reads, rebuilt from the margin: "margin" or "sigmoid"; None = call
+    # calibrated.predict_proba (the exact, slower path).
+    response: str | None = None
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold
+
+    @property
+    def scaling(self) -> ScoreScaling:
+        return ScoreScaling.from_dict(self.model.scaling)
+
+    def score(self, rows: Sequence[Mapping[str, Any]]) -> Scored:
+        """Calibrated PD and raw-margin contributions for feature rows (see serving.features)."""
+        frame = None
+        if self.encoder is not None:
+            encoded = self.encoder.encode(rows)
+        else:
+            frame = rows_frame(rows)
+            encoded = self.explainer.encode(frame)
+        contributions, base = self.explainer.contributions(encoded)
+        if self.response is not None:
+            margin = contributions.sum(axis=1) + base
+            probability = _calibrated(self.model, margin, self.response)
+        else:
+            frame = rows_frame(rows) if frame is None else frame
+            probability = self.model.predict_proba(frame)[:, 1]
+        return Scored(np.asarray(probability, dtype=np.float64), contributions, base)
+
+
+def _calibrated(
+    model: CreditRiskModel, margin: npt.NDArray[np.float64], response: str
+) -> npt.NDArray[np.float64]:
+    """calibrated.predict_proba[:, 1] from the raw margin, without re-running the pipeline.
+
+    CalibratedClassifierCV feeds its calibrators the estimator's decision_function (the margin)
+    or, without one, P(default) = sigmoid(margin); which one is found when the version loads.
+    """
+    values = margin if response == "margin" else 1.0 / (1.0 + np.exp(-margin))
+    parts = [
+        np.clip(calibrated.calibrators[0].predict(values), 0.0, 1.0)
+        for calibrated in model.calibrated.calibrated_classifiers_
+    ]
+    return np.asarray(np.mean(parts, axis=0), dtype=np.float64)
+
+
+def _with_fast_paths(loaded: LoadedModel, spec: FeatureSpec) -> LoadedModel:
+    """Turn on each fast path that reproduces the exact pipeline on probe rows."""
+    rows = _probe_rows()
+    encoder: TreeEncoder | None = TreeEncoder(spec)
+    if loaded.explainer.kind == "linear" or not encoder.matches(loaded.model.pipeline, spec, rows):
+        encoder = None
+    response = None
+    if loaded.explainer.kind in ("lightgbm", "xgboost", "linear"):
+        frame = rows_frame(rows)
+        exact = loaded.model.predict_proba(frame)[:, 1]
+        contributions, base = loaded.explainer.contributions(loaded.explainer.encode(frame))
+        for candidate in ("margin", "sigmoid"):
+            try:
+                got = _calibrated(loaded.model, contributions.sum(axis=1) + base, candidate)
+            except Exception as exc:  # an unexpected calibrator layout: keep the exact path
+                log.warning("fast probability path unavailable: %s", exc)
+                break
+            if np.allclose(got, exact, rtol=0, atol=FAST_PATH_TOLERANCE):
+                response = candidate
+                break
+    return replace(loaded, encoder=encoder, response=response)
+
+
+def load_version(name: str, version: int | None = None) -> LoadedModel:
+    """Load `name` at `version` (default: the champion) with its run metrics and explainer."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    if version is None:
+        mv = client.get_model_version_by_alias(name, ALIAS)
+    else:
+        mv = client.get_model_version(name, str(version))
+    model = mlflow.sklearn.load_model(f"models:/{name}/{mv.version}")
+    spec = FeatureSpec.from_contract()
+    explainer = Explainer.for_pipeline(model.pipeline, spec.numeric, spec.categorical)
+    metrics: dict[str, float] = {}
+    if mv.run_id:
+        metrics = dict(client.get_run(mv.run_id).data.metrics)
+    means = {
+        key.removeprefix("reference_").removesuffix("_mean"): float(value)
+        for key, value in mv.tags.items()
+        if key.startswith("reference_") and key.endswith("_mean")
+    }
+    created = (
+        datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC) if mv.creation_timestamp else None
+    )
+    loaded = _with_fast_paths(
+        LoadedModel(
+            name=name,
+            version=int(mv.version),
+            run_id=mv.run_id or "",
+            created_at=created,
+            model=model,
+            explainer=explainer,
+            metrics=metrics,
+            means=means,
+        ),
+        spec,
+    )
+    log.info(
+        "loaded %s version %s (%s; fast encoder %s, calibrator input %s)",
+        name,
+        mv.version,
+        model.candidate,
+        loaded.encoder is not None,
+        loaded.response or "exact pipeline",
+    )
+    return loaded
+
+
+def _probe_rows() -> list[dict[str, Any]]:
+    """Varied applications (known and missing values, every category) for the load-time checks."""
+    from serving.schemas import Application
+
+    apps = [
+        Application(
+            loan_amount=amount,
+            tenure_months=36,
+            interest_rate=rate,
+            loan_purpose=purpose,  # type: ignore[arg-type]
+            monthly_income=income,
+            existing_monthly_debt=debt,
+            employment_type=employment,  # type: ignore[arg-type]
+            age_years=35,
+            years_employed=years,
+            dependents=dependents,
+            collateral_value=collateral,
+        )
+        for (amount, rate, income, debt, years, dependents, collateral), purpose, employment in zip(
+            [
+                (5_000, 8.0, 9_000, 0, 10.0, 2, 20_000),
+                (40_000, 14.0, 4_000, 1_500, None, None, None),
+                (250_000, 24.0, 2_500, 2_000, 1.5, 0, None),
+            ]
+            * 3,
+            contract.LOAN_PURPOSES,
+            contract.EMPLOYMENT_TYPES * 2,
+            strict=False,
+        )
+    ]
+    rows = feature_rows(apps)
+    rows[0] = {**rows[0], "is_thin_file": False, "bureau_score": 700, "prior_loans": 2}
+    return rows
+
+
+class ChampionModel:
+    """Holds the current champion and swaps in a new one when the alias moves."""
+
+    def __init__(self, name: str, reload_seconds: float | None = None) -> None:
+        self.name = name
+        self.reload_seconds = (
+            reload_seconds_from_env() if reload_seconds is None else reload_seconds
+        )
+        self.current: LoadedModel = load_version(name)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Begin the background alias check (no-op when reloading is off)."""
+        if self.reload_seconds <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._watch, name="champion-reload", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.reload_seconds):
+            self.refresh()
+
+    def refresh(self) -> bool:
+        """Load and swap in the champion if the alias moved; True when it did."""
+        from mlflow import MlflowClient
+
+        try:
+            mv = MlflowClient().get_model_version_by_alias(self.name, ALIAS)
+            if int(mv.version) == self.current.version:
+                return False
+            loaded = load_version(self.name, int(mv.version))
+        except Exception as exc:
+            log.warning(
+                "champion check failed; still serving %s version %s: %s",
+                self.name,
+                self.current.version,
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            )
+            return False
+        previous, self.current = self.current.version, loaded
+        log.info("champion of %s moved: version %s → %s", self.name, previous, loaded.version)
+        return True
