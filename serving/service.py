@@ -1,0 +1,180 @@
+"""The scoring service: `bentoml serve serving.service:CreditRiskService`.
+
+APIs (all POST, JSON): /score (one application), /score_batch ({"applications": [...]}, at most
+MAX_BATCH), /explain (every feature's contribution), /model_info. BentoML adds /healthz, /livez,
+/readyz, /metrics and the OpenAPI schema at /docs.json.
+
+Configuration comes from the environment `credit-risk serve` exports (see credit_risk.settings):
+the database DSN, the MLflow URI, CREDIT_MLFLOW__REGISTERED_MODEL, CREDIT_SERVING__API_KEY
+(when set, /score, /score_batch and /explain need `Authorization: Bearer <key>`) and
+CREDIT_SERVING__RELOAD_SECONDS (how often to check the champion alias; default 30).
+
+Bad input is a 400 naming each field and problem, never echoing the submitted values.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+import bentoml
+
+from serving.schemas import (
+    Application,
+    BatchRequest,
+    BatchResponse,
+    Explanation,
+    ModelInfo,
+    ScoreResponse,
+)
+
+if TYPE_CHECKING:
+    from serving.model import LoadedModel, Scored
+
+__all__ = ["PROTECTED_ROUTES", "ApiKeyMiddleware", "CreditRiskService"]
+
+log = logging.getLogger(__name__)
+
+API_KEY_ENV = "CREDIT_SERVING__API_KEY"
+PROTECTED_ROUTES = frozenset({"/score", "/score_batch", "/explain"})
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class ApiKeyMiddleware:
+    """Bearer-token check on the scoring routes when CREDIT_SERVING__API_KEY is set."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+        key = os.environ.get(API_KEY_ENV, "")
+        self.expected = f"Bearer {key}".encode() if key else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.expected is None
+            or scope["type"] != "http"
+            or scope.get("path", "").rstrip("/") not in PROTECTED_ROUTES
+        ):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"authorization", b"")
+        if hmac.compare_digest(given, self.expected):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps(
+            {"error": "missing or invalid API key: send 'Authorization: Bearer <key>'"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b"Bearer"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+@bentoml.service(name="credit-risk", workers=1, traffic={"timeout": 30})
+class CreditRiskService:
+    """Scores loan applications with the registered champion; explains every decision."""
+
+    def __init__(self) -> None:
+        from credit_risk.environment import prepare_runtime
+        from credit_risk.settings import Settings
+        from serving.decision_log import DecisionLog
+        from serving.features import CustomerFeatures
+        from serving.model import ChampionModel
+
+        settings = Settings()
+        runtime = prepare_runtime(settings)
+        self.model_name = settings.mlflow.registered_model
+        self.champion = ChampionModel(self.model_name)
+        self.customers = CustomerFeatures(runtime.dsn)
+        self.decision_log = DecisionLog(runtime.dsn)
+        self.champion.start()
+
+    def _score(
+        self, loaded: LoadedModel, apps: list[Application], source: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Scored]:
+        from serving.features import feature_rows
+        from serving.scorer import decide
+
+        ids = [a.customer_id for a in apps if a.customer_id is not None]
+        rows = feature_rows(apps, self.customers.lookup(ids) if ids else None)
+        app_ids = [a.application_id or str(uuid.uuid4()) for a in apps]
+        results, scored = decide(loaded, rows, app_ids)
+        for app, result, features in zip(apps, results, rows, strict=True):
+            self.decision_log.record(
+                result,
+                features=features,
+                customer_id=app.customer_id,
+                model_name=loaded.name,
+                request_source=source,
+            )
+        return results, rows, scored
+
+    @bentoml.api(input_spec=Application)
+    def score(self, **application: Any) -> ScoreResponse:
+        """Score one application: PD, credit score, band, decision and up to four reasons."""
+        app = Application.model_construct(**application)
+        results, _, _ = self._score(self.champion.current, [app], "score")
+        return ScoreResponse(**results[0])
+
+    @bentoml.api(input_spec=BatchRequest)
+    def score_batch(self, applications: list[Application]) -> BatchResponse:
+        """Score up to 1000 applications in one call; results keep the request order."""
+        results, _, _ = self._score(self.champion.current, applications, "score_batch")
+        return BatchResponse(results=[ScoreResponse(**r) for r in results])
+
+    @bentoml.api(input_spec=Application)
+    def explain(self, **application: Any) -> Explanation:
+        """Every feature's SHAP contribution for one application, most risk-raising first."""
+        from serving.scorer import explain_row
+
+        loaded = self.champion.current  # one version for the whole request
+        app = Application.model_construct(**application)
+        results, rows, scored = self._score(loaded, [app], "explain")
+        return Explanation(
+            application_id=results[0]["application_id"],
+            model_version=loaded.version,
+            probability=results[0]["probability"],
+            **explain_row(loaded, rows[0], scored),
+        )
+
+    @bentoml.api
+    def model_info(self) -> ModelInfo:
+        """Which champion is serving: version, candidate, run metrics, threshold, scaling."""
+        loaded = self.champion.current
+        return ModelInfo(
+            name=loaded.name,
+            version=loaded.version,
+            candidate=loaded.model.candidate,
+            run_id=loaded.run_id,
+            created_at=loaded.created_at,
+            threshold=loaded.threshold,
+            score_scaling=dict(loaded.model.scaling),
+            metrics=loaded.metrics,
+            features=list(loaded.model.features),
+            loaded_at=loaded.loaded_at,
+        )
+
+    @bentoml.on_shutdown
+    def shutdown(self) -> None:
+        self.champion.stop()
+        self.decision_log.close()
+        self.customers.close()
+
+
+CreditRiskService.add_asgi_middleware(ApiKeyMiddleware)
