@@ -106,7 +106,8 @@ def search(
         raise RuntimeError(f"{candidate}: every search trial failed; see the log for the errors")
     best = study.best_trial
     assert best.value is not None  # a completed trial always has one
-    pipeline = build_pipeline(candidate, spec, best.params, seed=seed)
+    final_params = {**best.params, **CANDIDATES[candidate].final_fit_params(len(X))}
+    pipeline = build_pipeline(candidate, spec, final_params, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         pipeline.fit(X, y)

@@ -161,3 +161,15 @@ def test_search_with_a_tiny_budget_then_calibrate(frame: pd.DataFrame) -> None:
     assert method == "sigmoid"  # too few bads for isotonic
     proba = calibrated.predict_proba(validation)[:, 1]
     assert ((proba > 0) & (proba < 1)).all()
+
+
+def test_forest_final_fit_bootstraps_a_bounded_number_of_rows() -> None:
+    from training.candidates import FOREST_ROWS_PER_TREE
+
+    forest = CANDIDATES["random_forest"]
+    assert forest.final_fit_params(FOREST_ROWS_PER_TREE) == {}
+    params = forest.final_fit_params(4 * FOREST_ROWS_PER_TREE)
+    assert params == {"model__max_samples": 0.25}
+    pipeline = build_pipeline("random_forest", params=params)
+    assert pipeline.named_steps["model"].max_samples == 0.25
+    assert CANDIDATES["xgboost"].final_fit_params(10**6) == {}
