@@ -36,6 +36,10 @@ def configure_logging(verbose: bool) -> None:
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Known and handled: models are cloudpickled on purpose (see training/train.py), and a uv
+    # environment has no pip for MLflow to record.
+    for chatty in ("mlflow.sklearn", "mlflow.utils.environment"):
+        logging.getLogger(chatty).setLevel(logging.ERROR)
 
 
 def settings_from(ctx: typer.Context) -> Settings:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from credit_risk.cli import data, db, features, model, run, train, where
+from credit_risk.cli import data, db, features, model, run, serve, train, where
 from credit_risk.cli.common import configure_logging
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.command("train")(train.train)
 app.add_typer(model.app, name="model")
 app.command("where")(where.where)
 app.command("mlflow-ui")(where.mlflow_ui)
+app.command("serve")(serve.serve)
 
 
 @app.callback()

@@ -30,7 +30,6 @@ def mlflow_ui(
 ) -> None:
     """Open the MLflow UI on the project's tracking store and registry (Ctrl-C stops it)."""
     import os
-    import subprocess
     import sys
     from pathlib import Path
 
@@ -50,4 +49,6 @@ def mlflow_ui(
         "1",
     ]
     typer.echo(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
+    sys.stdout.flush()
+    # Replace this process, so stopping its PID (or Ctrl-C) stops the UI, not just a wrapper.
+    os.execv(command[0], command)

@@ -1,0 +1,80 @@
+"""`credit-risk serve`: the BentoML scoring service on the registered champion."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from credit_risk.cli.common import fail, runtime_from, settings_from
+
+SERVICE = "serving.service:CreditRiskService"
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: CREDIT_SERVING__HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to bind (default: CREDIT_SERVING__PORT).")
+    ] = None,
+    reload_seconds: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Seconds between checks for a new champion; 0 = never "
+            "(default: CREDIT_SERVING__RELOAD_SECONDS or 30).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the champion over HTTP: /score, /score_batch, /explain, /model_info, /docs.json."""
+    settings = settings_from(ctx)
+    host = host or settings.serving.host
+    port = port or settings.serving.port
+    if not is_loopback(host) and settings.serving.api_key is None:
+        fail(
+            f"refusing to serve on {host} without an API key: set CREDIT_SERVING__API_KEY "
+            "or bind to 127.0.0.1",
+            code=2,
+        )
+    runtime = runtime_from(ctx)
+    env = dict(os.environ)
+    env.update(
+        {
+            "CREDIT_DATABASE__DSN": runtime.dsn,
+            "CREDIT_MLFLOW__TRACKING_URI": runtime.mlflow_uri,
+            "CREDIT_MLFLOW__REGISTERED_MODEL": settings.mlflow.registered_model,
+            "BENTOML_HOME": env.get("BENTOML_HOME", str(settings.state_dir / "bentoml")),
+        }
+    )
+    if reload_seconds is not None:
+        env["CREDIT_SERVING__RELOAD_SECONDS"] = str(reload_seconds)
+    if settings.serving.api_key is not None:
+        env["CREDIT_SERVING__API_KEY"] = settings.serving.api_key.get_secret_value()
+    bentoml = Path(sys.executable).with_name("bentoml")
+    command = [str(bentoml), "serve", SERVICE, "--host", host, "--port", str(port)]
+    root = Path(__file__).resolve().parents[2]
+    typer.echo(f"serving {settings.mlflow.registered_model}@champion on http://{host}:{port}")
+    child = subprocess.Popen(command, env=env, cwd=root)
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        child.terminate()
+        code = child.wait()
+    raise typer.Exit(code)
