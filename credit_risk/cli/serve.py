@@ -47,7 +47,8 @@ def serve(
     settings = settings_from(ctx)
     host = host or settings.serving.host
     port = port or settings.serving.port
-    if not is_loopback(host) and settings.serving.api_key is None:
+    key = settings.serving.api_key.get_secret_value() if settings.serving.api_key else ""
+    if not is_loopback(host) and not key:
         fail(
             f"refusing to serve on {host} without an API key: set CREDIT_SERVING__API_KEY "
             "or bind to 127.0.0.1",
@@ -65,8 +66,8 @@ def serve(
     )
     if reload_seconds is not None:
         env["CREDIT_SERVING__RELOAD_SECONDS"] = str(reload_seconds)
-    if settings.serving.api_key is not None:
-        env["CREDIT_SERVING__API_KEY"] = settings.serving.api_key.get_secret_value()
+    if key:
+        env["CREDIT_SERVING__API_KEY"] = key
     bentoml = Path(sys.executable).with_name("bentoml")
     command = [str(bentoml), "serve", SERVICE, "--host", host, "--port", str(port)]
     root = Path(__file__).resolve().parents[2]
