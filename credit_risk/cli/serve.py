@@ -79,3 +79,19 @@ def serve(
         child.terminate()
         code = child.wait()
     raise typer.Exit(code)
+
+
+def score_batch(
+    ctx: typer.Context,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Applications read and scored per chunk.")
+    ] = 50_000,
+) -> None:
+    """Score every pending application with the champion into serving.scores (idempotent)."""
+    import json
+
+    runtime = runtime_from(ctx)
+    from flows.scoring import score_batch as flow
+
+    summary = flow(dsn=runtime.dsn, chunk_size=chunk_size)
+    typer.echo(json.dumps(summary, indent=2))
