@@ -1,0 +1,144 @@
+"""Reason codes: plain words, one-hot columns summed into their feature, additive contributions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_risk import contract
+from serving.encoding import TreeEncoder
+from serving.features import feature_rows, rows_frame
+from serving.reasons import Explainer, format_value, reason_text, top_reasons
+from serving.schemas import Application
+from training.candidates import FeatureSpec, build_pipeline
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "text"),
+    [
+        ("dti", 0.52, "Debt-to-income ratio of 52% is high"),
+        ("monthly_income", 1250.0, "Monthly income of 1,250 is low"),
+        ("bureau_score", 540, "Bureau score of 540 is low"),
+        ("interest_rate", 21.5, "Interest rate of 21.5% is high"),
+        ("enquiries_last_6m", 7, "Recent credit enquiries of 7 is high"),
+        ("is_thin_file", True, "Thin credit file (no bureau report)"),
+        ("has_prior_default", True, "Previous default on a loan with us"),
+        ("bureau_score", None, "Bureau score not reported"),
+        ("employment_type", "self_employed", "Employment type: self employed"),
+        ("loan_amount", 250_000.0, "Loan amount of 250,000 adds to the risk"),
+    ],
+)
+def test_reason_text_in_plain_words(feature: str, value: object, text: str) -> None:
+    assert reason_text(feature, value) == text
+
+
+def test_unconstrained_features_compare_with_the_training_mean() -> None:
+    assert reason_text("loan_amount", 250_000.0, mean=40_000.0) == "Loan amount of 250,000 is high"
+    assert reason_text("tenure_months", 12, mean=36.0) == "Loan tenure of 12 months is low"
+
+
+def test_values_are_formatted_by_unit() -> None:
+    assert format_value("residual_income", -1234.4) == "-1,234"
+    assert format_value("credit_history_months", 1) == "1 month"
+    assert format_value("years_employed", 2.5) == "2.5 years"
+
+
+def test_top_reasons_are_positive_sorted_and_at_most_four() -> None:
+    impacts = {
+        "dti": 0.9,
+        "lti": 0.1,
+        "emi": -0.5,
+        "bureau_score": 1.2,
+        "foir": 0.3,
+        "age_years": 0.2,
+    }
+    values = {
+        "dti": 0.6,
+        "lti": 2.0,
+        "emi": 900.0,
+        "bureau_score": 550,
+        "foir": 0.7,
+        "age_years": 23,
+    }
+    reasons = top_reasons(impacts, values)
+    assert [r["feature"] for r in reasons] == ["bureau_score", "dti", "foir", "age_years"]
+    assert all(r["impact"] > 0 for r in reasons)
+    assert top_reasons({"dti": -0.2}, {"dti": 0.1}) == []
+
+
+def _frame(n: int, seed: int = 0) -> tuple[list[dict[str, object]], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    apps = [
+        Application(
+            loan_amount=float(rng.uniform(1_000, 100_000)),
+            tenure_months=int(rng.choice(contract.TENURES_MONTHS)),
+            interest_rate=float(rng.uniform(5, 30)),
+            loan_purpose=str(rng.choice(contract.LOAN_PURPOSES)),  # type: ignore[arg-type]
+            monthly_income=float(rng.uniform(1_000, 15_000)),
+            existing_monthly_debt=float(rng.uniform(0, 3_000)),
+            employment_type=str(rng.choice(contract.EMPLOYMENT_TYPES)),  # type: ignore[arg-type]
+            age_years=int(rng.integers(21, 70)),
+            years_employed=None if rng.random() < 0.2 else float(rng.uniform(0, 20)),
+        )
+        for _ in range(n)
+    ]
+    rows = feature_rows(apps)
+    for row in rows:
+        if rng.random() < 0.7:
+            row.update(is_thin_file=False, bureau_score=int(rng.integers(400, 850)))
+    dti = np.array([r["dti"] for r in rows], dtype=float)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(3 * dti - 2)))).astype(int)
+    return rows, y
+
+
+@pytest.fixture(scope="module", params=["lightgbm", "xgboost", "logistic_regression"])
+def fitted(request: pytest.FixtureRequest) -> tuple[Explainer, pd.DataFrame, object]:
+    rows, y = _frame(400)
+    spec = FeatureSpec.from_contract()
+    params = {} if request.param == "logistic_regression" else {"model__n_estimators": 30}
+    pipeline = build_pipeline(request.param, spec, params)
+    X = rows_frame(rows)
+    pipeline.fit(X, y)
+    return Explainer.for_pipeline(pipeline, spec.numeric, spec.categorical), X, pipeline
+
+
+def test_one_hot_and_indicator_columns_sum_into_their_feature(fitted: tuple) -> None:
+    explainer, X, _ = fitted
+    encoded = explainer.encode(X.head(20))
+    by_column, _ = explainer.encoded_contributions(encoded)
+    by_feature, _ = explainer.contributions(encoded)
+    assert by_feature.shape == (20, len(explainer.features))
+    names = list(explainer.encoded_names)
+    purpose = [i for i, n in enumerate(names) if n.startswith("loan_purpose_")]
+    assert len(purpose) == len(contract.LOAN_PURPOSES)
+    col = explainer.features.index("loan_purpose")
+    # XGBoost reports contributions in float32.
+    np.testing.assert_allclose(by_feature[:, col], by_column[:, purpose].sum(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(by_feature.sum(axis=1), by_column.sum(axis=1), rtol=1e-5)
+
+
+def test_contributions_plus_base_reproduce_the_raw_margin(fitted: tuple) -> None:
+    explainer, X, pipeline = fitted
+    sample = X.head(50)
+    values, base = explainer.contributions(explainer.encode(sample))
+    model = pipeline[-1]
+    encoded = pipeline[:-1].transform(sample)
+    if explainer.kind == "lightgbm":
+        margin = model.predict(encoded, raw_score=True)
+    elif explainer.kind == "xgboost":
+        margin = model.predict(encoded, output_margin=True)
+    else:
+        margin = model.decision_function(encoded)
+    np.testing.assert_allclose(values.sum(axis=1) + base, margin, rtol=1e-5, atol=1e-5)
+
+
+def test_the_numpy_encoder_equals_tree_preprocessing_and_refuses_the_linear_one(
+    fitted: tuple,
+) -> None:
+    explainer, _, pipeline = fitted
+    rows, _ = _frame(30, seed=3)
+    rows[0]["loan_purpose"] = "unseen-purpose"
+    spec = FeatureSpec.from_contract()
+    # The linear pipeline imputes and scales, so the check must keep it on the exact path.
+    assert TreeEncoder(spec).matches(pipeline, spec, rows) is (explainer.kind != "linear")
