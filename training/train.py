@@ -21,6 +21,7 @@ from training.candidates import (
 from training.data import Split, data_hash, random_split, time_split
 from training.evaluate import Evaluation, evaluate
 from training.model_card import render_model_card
+from training.monotonicity import monotone_violations, worst_violation
 from training.plots import plot_shap_summary, shap_importance, write_plots
 from training.scorecard import ScoreScaling
 from training.threshold import CostMatrix
@@ -59,9 +60,18 @@ class TrainingResult:
 
 
 def _best(metrics: dict[str, dict[str, float]]) -> str:
-    """Highest validation AUC; ties go to the lower validation Brier score."""
+    """Highest validation AUC among monotone candidates; ties go to the lower validation Brier.
+
+    A candidate whose risk can fall as DTI (or any monotone feature) rises is not eligible while
+    another one respects every direction.
+    """
+    monotone = [n for n in metrics if metrics[n].get("val_monotone_violation_share", 0.0) == 0.0]
+    if not monotone:
+        log.warning("no candidate respects every monotone direction; choosing among all")
+    eligible = monotone or list(metrics)
     return min(
-        metrics, key=lambda name: (-round(metrics[name]["val_auc"], 10), metrics[name]["val_brier"])
+        eligible,
+        key=lambda name: (-round(metrics[name]["val_auc"], 10), metrics[name]["val_brier"]),
     )
 
 
@@ -134,6 +144,11 @@ def _train_one(
 
     started = time.perf_counter()
     evaluation = evaluate(calibrated, split.validation, split.test, target=target, costs=costs)
+    shares = monotone_violations(calibrated, split.validation, spec.columns, seed=seed)
+    worst, share = worst_violation(shares)
+    evaluation.metrics["val_monotone_violation_share"] = share
+    if worst is not None and share > 0:
+        log.warning("%s: risk moves against %s for %.1f%% of rows", name, worst, 100 * share)
     model = CreditRiskModel(
         calibrated,
         found.pipeline,

@@ -81,3 +81,28 @@ def test_minimum_out_of_time_discrimination(
 ) -> None:
     auc = roc_auc_score(split.test["is_default"], _risk(models[name], split.test))
     assert auc > 0.75, f"{name}: out-of-time AUC {auc:.3f}"
+
+
+def test_the_chosen_champion_never_lowers_risk_as_dti_rises(
+    models: dict[str, object], split: Split
+) -> None:
+    from training.monotonicity import monotone_violations, worst_violation
+    from training.train import _best
+
+    metrics = {}
+    for name, model in models.items():
+        risk = _risk(model, split.validation)
+        _, share = worst_violation(
+            monotone_violations(model, split.validation, list(split.validation.columns))
+        )
+        metrics[name] = {
+            "val_auc": roc_auc_score(split.validation["is_default"], risk),
+            "val_brier": float(np.mean((risk - split.validation["is_default"]) ** 2)),
+            "val_monotone_violation_share": share,
+        }
+    champion = _best(metrics)
+    assert metrics[champion]["val_monotone_violation_share"] == 0.0
+    base = split.test.head(300)
+    for columns in (("dti",), RATIOS_RAISED_BY_A_NEW_EMI):
+        risks = np.stack([_risk(models[champion], _raised(base, columns, s)) for s in DTI_STEPS])
+        assert (np.diff(risks, axis=0) >= -1e-12).all(), (champion, columns)
