@@ -1,0 +1,365 @@
+"""The scoring service over real HTTP: `bentoml serve` on a loopback port, a real champion.
+
+One champion is trained per test session (3000 generated applications, LightGBM, one trial)
+by `served_champion`, which the feature-parity, batch-scoring and fuzz tests share.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from credit_risk.database import (
+    ConnectionParts,
+    build_dsn,
+    connect,
+    parse_dsn,
+    sqlalchemy_url,
+)
+from tests.conftest import make_database
+
+pytestmark = pytest.mark.integration
+
+API_KEY = "test-key-" + uuid.uuid4().hex[:8]
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 90
+RELOAD_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class Champion:
+    dsn: str
+    model_name: str
+    version: int
+    run_id: str
+    threshold: float
+
+
+_CHAMPION: dict[str, Champion] = {}
+
+
+def served_champion(pg_server: str, mlflow_tracking_uri: str, work: Path) -> Champion:
+    """Generated data, dbt features and a promoted LightGBM champion, built once per session."""
+    if "champion" in _CHAMPION:
+        return _CHAMPION["champion"]
+    import mlflow
+
+    from credit_risk.feature_build import build_features
+    from credit_risk.synthetic.config import GeneratorConfig
+    from credit_risk.synthetic.loader import load_raw
+    from training.data import load_training_frame
+    from training.registry import promote_version, register_challenger
+    from training.train import train_candidates
+
+    dsn = make_database(pg_server, "serving")
+    load_raw(dsn, GeneratorConfig(applications=3000, seed=21))
+    build_features(dsn, target_path=work / "dbt-target")
+    experiment = f"serving-{uuid.uuid4().hex[:8]}"
+    mlflow.create_experiment(experiment, artifact_location=(work / "artifacts").as_uri())
+    result = train_candidates(
+        load_training_frame(dsn),
+        experiment=experiment,
+        candidates=["lightgbm"],
+        n_trials=1,
+        timeout=20,
+        folds=2,
+    )
+    name = f"credit-risk-serving-{uuid.uuid4().hex[:6]}"
+    version = register_challenger(result.best_run_id, model_name=name)
+    promote_version(version.version, actor="test", reason="serving tests", dsn=dsn, model_name=name)
+    _CHAMPION["champion"] = Champion(
+        dsn, name, int(version.version), result.best_run_id, result.threshold
+    )
+    return _CHAMPION["champion"]
+
+
+@pytest.fixture(scope="session")
+def champion(
+    pg_server: str, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
+) -> Champion:
+    return served_champion(pg_server, mlflow_tracking_uri, tmp_path_factory.mktemp("champion"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def service_role_uri(pg_server: str, mlflow_tracking_uri: str) -> tuple[str, str]:
+    """A login role of its own for the service's MLflow connection, so a test can cut it off."""
+    role = f"svc_{uuid.uuid4().hex[:8]}"
+    with connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'create role "{role}" login superuser')
+    store = parse_dsn(mlflow_tracking_uri.replace("+psycopg2", ""))
+    parts = ConnectionParts(store.host, store.port, role, "", store.dbname)
+    return role, sqlalchemy_url(build_dsn(parts), driver="psycopg2")
+
+
+@pytest.fixture(scope="module")
+def server(
+    champion: Champion,
+    pg_server: str,
+    mlflow_tracking_uri: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, Any]]:
+    role, uri = service_role_uri(pg_server, mlflow_tracking_uri)
+    work = tmp_path_factory.mktemp("bentoml")
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "CREDIT_"))},
+        "CREDIT_DATABASE__DSN": champion.dsn,
+        "CREDIT_MLFLOW__TRACKING_URI": uri,
+        "CREDIT_MLFLOW__REGISTERED_MODEL": champion.model_name,
+        "CREDIT_SERVING__API_KEY": API_KEY,
+        "CREDIT_SERVING__RELOAD_SECONDS": str(RELOAD_SECONDS),
+        "CREDIT_PATHS__STATE_DIR": str(work / "state"),
+        "BENTOML_HOME": str(work / "bentoml"),
+        "BENTOML_DO_NOT_TRACK": "true",
+    }
+    bentoml = str(Path(sys.executable).with_name("bentoml"))
+    command = [bentoml, "serve", "serving.service:CreditRiskService", "--host", "127.0.0.1"]
+    log = (work / "serve.log").open("w")
+    child = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + READY_TIMEOUT
+    try:
+        while True:
+            if child.poll() is not None:
+                pytest.fail(f"bentoml serve exited: {(work / 'serve.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"not ready in {READY_TIMEOUT} s: {(work / 'serve.log').read_text()}")
+            time.sleep(0.5)
+        yield {"base": base, "role": role, "log": work / "serve.log", "pid": child.pid}
+    finally:
+        os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait(5)
+        log.close()
+        with connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'alter role "{role}" login')
+
+
+@pytest.fixture
+def client(server: dict[str, Any]) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    with httpx.Client(base_url=server["base"], headers=headers, timeout=30) as c:
+        yield c
+
+
+SAFE: dict[str, Any] = {
+    "loan_amount": 2_000.0,
+    "tenure_months": 12,
+    "interest_rate": 6.0,
+    "loan_purpose": "home",
+    "monthly_income": 20_000.0,
+    "existing_monthly_debt": 0.0,
+    "employment_type": "salaried",
+    "years_employed": 15.0,
+    "age_years": 45,
+    "dependents": 0,
+    "collateral_value": 50_000.0,
+    "has_guarantor": True,
+}
+RISKY: dict[str, Any] = {
+    "loan_amount": 150_000.0,
+    "tenure_months": 60,
+    "interest_rate": 32.0,
+    "loan_purpose": "personal",
+    "monthly_income": 1_500.0,
+    "existing_monthly_debt": 1_400.0,
+    "monthly_rent": 600.0,
+    "employment_type": "contract",
+    "years_employed": 0.2,
+    "age_years": 21,
+    "dependents": 4,
+}
+
+
+def _check_reasons(body: dict[str, Any]) -> None:
+    impacts = [r["impact"] for r in body["reasons"]]
+    assert len(impacts) <= 4
+    assert impacts == sorted(impacts, reverse=True)
+    assert all(i > 0 for i in impacts)
+    assert all(r["text"] for r in body["reasons"])
+
+
+def test_a_safe_applicant_is_approved_and_a_risky_one_rejected(client: httpx.Client) -> None:
+    safe = client.post("/score", json={**SAFE, "application_id": "safe-1"})
+    risky = client.post("/score", json=RISKY)
+    assert safe.status_code == 200 and risky.status_code == 200, (safe.text, risky.text)
+    safe_body, risky_body = safe.json(), risky.json()
+    assert safe_body["application_id"] == "safe-1" and safe_body["decision"] == "approve"
+    assert risky_body["decision"] == "reject" and uuid.UUID(risky_body["application_id"])
+    assert safe_body["credit_score"] > risky_body["credit_score"]
+    assert risky_body["reasons"], "a rejection must say why"
+    for body in (safe_body, risky_body):
+        _check_reasons(body)
+        assert set(body["key_factors"]) == {"dti", "lti", "emi", "monthly_income"}
+
+
+def test_score_never_rises_with_debt_to_income(client: httpx.Client) -> None:
+    scores = []
+    for debt in (0, 500, 1_000, 2_000, 3_000, 4_500, 6_000):
+        response = client.post("/score", json={**SAFE, "existing_monthly_debt": float(debt)})
+        assert response.status_code == 200, response.text
+        scores.append(response.json()["credit_score"])
+    assert scores == sorted(scores, reverse=True), scores
+
+
+def test_batch_and_explain_agree_with_score(client: httpx.Client) -> None:
+    one = client.post("/score", json=RISKY).json()
+    batch = client.post("/score_batch", json={"applications": [SAFE, RISKY]})
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert [r["decision"] for r in results] == ["approve", "reject"]
+    assert results[1]["probability"] == pytest.approx(one["probability"])
+    explained = client.post("/explain", json=RISKY).json()
+    impacts = [c["impact"] for c in explained["contributions"]]
+    assert impacts == sorted(impacts, reverse=True)
+    assert explained["margin"] == pytest.approx(explained["base_value"] + sum(impacts))
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "error"),
+    [
+        ({**SAFE, "age_years": 12}, "age_years", "greater_than_equal"),
+        ({k: v for k, v in SAFE.items() if k != "monthly_income"}, "monthly_income", "missing"),
+        ({**SAFE, "salary": 10}, "salary", "extra_forbidden"),
+        ({**SAFE, "loan_amount": "2000"}, "loan_amount", "float_type"),
+        ({**SAFE, "loan_purpose": "yacht-xyz"}, "loan_purpose", "literal_error"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field_without_echoing_values(
+    client: httpx.Client, body: dict[str, Any], field: str, error: str
+) -> None:
+    response = client.post("/score", json=body)
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert [(d["loc"][-1], d["type"]) for d in detail] == [(field, error)]
+    assert "yacht-xyz" not in response.text and "2000" not in response.text
+
+
+def test_a_batch_beyond_the_maximum_is_a_400(client: httpx.Client) -> None:
+    from serving.schemas import MAX_BATCH
+
+    response = client.post("/score_batch", json={"applications": [SAFE] * (MAX_BATCH + 1)})
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["loc"] == ["applications"]
+
+
+def test_scoring_needs_the_api_key_but_model_info_and_health_do_not(
+    server: dict[str, Any],
+) -> None:
+    base = server["base"]
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": API_KEY}):
+        for route in ("/score", "/score_batch", "/explain"):
+            response = httpx.post(base + route, json=SAFE, headers=headers)
+            assert response.status_code == 401, (route, headers)
+            assert "API key" in response.json()["error"]
+    assert httpx.post(f"{base}/model_info", json={}).status_code == 200
+    assert httpx.get(f"{base}/healthz").status_code == 200
+
+
+def test_model_info_matches_the_registry(client: httpx.Client, champion: Champion) -> None:
+    info = client.post("/model_info", json={}).json()
+    assert info["name"] == champion.model_name
+    assert info["version"] == champion.version
+    assert info["run_id"] == champion.run_id
+    assert info["candidate"] == "lightgbm"
+    assert info["threshold"] == pytest.approx(champion.threshold)
+    assert 0.5 < info["metrics"]["test_auc"] <= 1
+
+
+def test_openapi_documents_the_request_model(client: httpx.Client) -> None:
+    schema = client.get("/docs.json").json()
+    assert {"/score", "/score_batch", "/explain", "/model_info"} <= set(schema["paths"])
+    body = schema["paths"]["/score"]["post"]["requestBody"]["content"]["application/json"]
+    assert "loan_amount" in str(body) or "Application" in str(body)
+
+
+def test_decisions_are_logged_in_the_background(client: httpx.Client, champion: Champion) -> None:
+    marker = f"logged-{uuid.uuid4().hex[:8]}"
+    assert client.post("/score", json={**SAFE, "application_id": marker}).status_code == 200
+    deadline = time.monotonic() + 10
+    row = None
+    while row is None and time.monotonic() < deadline:
+        time.sleep(0.3)
+        with connect(champion.dsn) as conn:
+            row = conn.execute(
+                "select model_version, decision, request_source, features ->> 'dti', reasons "
+                "from serving.scoring_log where application_id = %s",
+                (marker,),
+            ).fetchone()
+    assert row is not None, "no scoring_log row within 10 s"
+    assert row[0] == champion.version and row[1] == "approve" and row[2] == "score"
+    assert float(row[3]) >= 0 and isinstance(row[4], list)
+
+
+def test_a_new_champion_is_picked_up_while_requests_keep_succeeding(
+    client: httpx.Client, champion: Champion
+) -> None:
+    from training.registry import promote_version, register_challenger
+
+    second = register_challenger(champion.run_id, model_name=champion.model_name)
+    promote_version(
+        second.version,
+        actor="test",
+        reason="reload",
+        dsn=champion.dsn,
+        model_name=champion.model_name,
+    )
+    deadline = time.monotonic() + RELOAD_SECONDS * 10 + 20
+    seen = set()
+    while time.monotonic() < deadline:
+        response = client.post("/score", json=SAFE)
+        assert response.status_code == 200, response.text
+        seen.add(response.json()["model_version"])
+        if int(second.version) in seen:
+            break
+        time.sleep(0.1)
+    assert int(second.version) in seen, f"still serving {seen} after the alias moved"
+    assert client.post("/model_info", json={}).json()["version"] == int(second.version)
+
+
+def test_scoring_goes_on_when_mlflow_is_unreachable(
+    client: httpx.Client, server: dict[str, Any], pg_server: str
+) -> None:
+    role = server["role"]
+    with connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'alter role "{role}" nologin')
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where usename = %s", (role,)
+        )
+    time.sleep(RELOAD_SECONDS * 2 + 1)  # at least one failed champion check
+    for _ in range(5):
+        assert client.post("/score", json=RISKY).status_code == 200
+    assert client.post("/model_info", json={}).status_code == 200
+    assert "champion check failed" in server["log"].read_text()
