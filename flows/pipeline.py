@@ -126,7 +126,11 @@ def run_pipeline(
             "data_seed": str(seed),
         }
         summary["training"] = train_model(
-            runtime.dsn, lineage=lineage, reference=batch_reference, candidates=candidates
+            runtime.dsn,
+            lineage=lineage,
+            reference=batch_reference,
+            candidates=candidates,
+            validation_summary=str(settings.reports_dir / "validation" / "latest.json"),
         )
     summary["seconds"] = round(time.perf_counter() - started, 1)
     logger.info("pipeline finished in %.1f s", summary["seconds"])

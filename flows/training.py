@@ -96,12 +96,17 @@ def train_model(
     lineage: dict[str, str] | None = None,
     reference: dict[str, float] | None = None,
     candidates: list[str] | None = None,
+    validation_summary: str | None = None,
 ) -> dict[str, Any]:
     """Train every candidate, register the best as challenger and run the promotion gate."""
     logger = get_run_logger()
     settings = Settings()
     frame = load_training_data(dsn)
     result = train(frame, settings, lineage or {}, candidates)
+    if validation_summary:
+        from mlflow import MlflowClient
+
+        MlflowClient().log_artifact(result.parent_run_id, validation_summary, "validation")
     outcome = register_and_promote(result, frame, dsn, settings, reference)
     logger.info(
         "best candidate %s (test AUC %.3f): version %s %s",

@@ -66,6 +66,10 @@ def test_pipeline_builds_validates_trains_and_promotes(pipeline_env: dict[str, s
     assert training["best_candidate"] in CANDIDATES
     assert 0.6 < training["metrics"]["test_auc"] <= 1.0
     assert _champion_version(pipeline_env["CREDIT_MLFLOW__REGISTERED_MODEL"]) == 1
+    from mlflow import MlflowClient
+
+    logged = MlflowClient().list_artifacts(training["parent_run_id"], "validation")
+    assert [a.path for a in logged] == ["validation/latest.json"]
     artifacts = Path(pipeline_env["CREDIT_MLFLOW__ARTIFACT_LOCATION"])
     model_cards = list(artifacts.rglob("model_card.md"))
     assert len(model_cards) == len(CANDIDATES)
