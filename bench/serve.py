@@ -1,0 +1,277 @@
+"""Scoring service throughput and latency, against `mlflow models serve` on the same champion.
+
+Targets: >= 400 requests/s at concurrency 32 with p99 <= 25 ms, reason codes included, and at
+least mlflow models serve's throughput. Both servers bind loopback only; each load level is
+driven from a separate process for a fixed number of requests. Also times batch scoring of the
+book's pending applications (serving.batch, the flow's chunk function).
+
+    python bench/serve.py [applications] [requests_per_level]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+CONCURRENCY = (1, 8, 32, 64)
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+MODEL = "credit-risk"
+APPLICATION = {
+    "loan_amount": 40_000.0,
+    "tenure_months": 36,
+    "interest_rate": 14.0,
+    "loan_purpose": "personal",
+    "monthly_income": 4_000.0,
+    "existing_monthly_debt": 700.0,
+    "employment_type": "salaried",
+    "years_employed": 4.0,
+    "age_years": 33,
+    "dependents": 1,
+}
+
+
+def drive(url: str, body: dict[str, Any], concurrency: int, requests: int) -> dict[str, float]:
+    """Send `requests` POSTs from `concurrency` concurrent clients; latency percentiles in ms."""
+    import httpx
+    import numpy as np
+
+    latencies: list[float] = []
+
+    async def run() -> float:
+        limits = httpx.Limits(max_connections=concurrency)
+        async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+            left = [requests]
+
+            async def worker() -> None:
+                while left[0] > 0:
+                    left[0] -= 1
+                    started = time.perf_counter()
+                    response = await client.post(url, json=body)
+                    latencies.append(time.perf_counter() - started)
+                    response.raise_for_status()
+
+            await client.post(url, json=body)  # warm the connection and the model
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return time.perf_counter() - started
+
+    elapsed = asyncio.run(run())
+    ms = np.asarray(latencies) * 1000
+    return {
+        "requests": requests,
+        "requests_per_second": round(requests / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+    }
+
+
+def _drive_in_process(url: str, body: dict[str, Any], concurrency: int, n: int) -> dict[str, Any]:
+    """The load generator runs in its own process so it does not share the server's GIL."""
+    out = subprocess.run(
+        [sys.executable, __file__, "drive", url, json.dumps(body), str(concurrency), str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"{url} concurrency {concurrency}: {figures}", file=sys.stderr)
+    return figures
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(command: list[str], env: dict[str, str], ready: str, log: Path) -> subprocess.Popen[Any]:
+    import httpx
+
+    child = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise RuntimeError(f"{command[0]} exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(ready, timeout=2).status_code == 200:
+                return child
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    _stop(child)
+    raise RuntimeError(f"{command[0]} not ready in 180 s: {log.read_text()[-2000:]}")
+
+
+def _stop(child: subprocess.Popen[Any]) -> None:
+    os.killpg(child.pid, signal.SIGTERM)
+    try:
+        child.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(10)
+
+
+def _prepare(dsn: str, store: str, work: Path, applications: int) -> None:
+    import mlflow
+
+    from credit_risk.feature_build import build_features
+    from credit_risk.synthetic.config import GeneratorConfig
+    from credit_risk.synthetic.loader import load_raw
+    from training.data import load_training_frame
+    from training.registry import promote_version, register_challenger
+    from training.train import train_candidates
+
+    load_raw(dsn, GeneratorConfig(applications=applications, seed=7))
+    build_features(dsn, target_path=work / "dbt-target")
+    mlflow.set_tracking_uri(store)
+    mlflow.create_experiment("bench-serve", artifact_location=(work / "artifacts").as_uri())
+    result = train_candidates(
+        load_training_frame(dsn), experiment="bench-serve", candidates=["lightgbm"], n_trials=1
+    )
+    version = register_challenger(result.best_run_id, model_name=MODEL)
+    promote_version(version.version, actor="bench", reason="bench", dsn=dsn, model_name=MODEL)
+
+
+def _model_input_row() -> dict[str, Any]:
+    from serving.features import feature_rows, rows_frame
+    from serving.schemas import Application
+
+    frame = rows_frame(feature_rows([Application.model_validate(APPLICATION)]))
+    return {k: (None if v != v else v) for k, v in frame.iloc[0].to_dict().items()}
+
+
+def _batch(dsn: str) -> dict[str, Any]:
+    """Pending applications through the flow's chunk function, and the whole book through decide."""
+    from credit_risk.database import connect
+    from serving.batch import ensure_scores_table, score_pending_chunk
+    from serving.model import load_version
+    from serving.scorer import decide
+    from training.candidates import FeatureSpec
+
+    loaded = load_version(MODEL)
+    ensure_scores_table(dsn)
+    started, pending, after = time.perf_counter(), 0, 0
+    while True:
+        chunk = score_pending_chunk(dsn, loaded, after, 50_000)
+        if chunk.last_id is None:
+            break
+        pending, after = pending + chunk.scored, chunk.last_id
+    pending_seconds = time.perf_counter() - started
+    columns = ", ".join(["application_id", *FeatureSpec.from_contract().columns])
+    with connect(dsn) as conn:
+        cur = conn.execute(f"select {columns} from marts.application_features")
+        names = [d.name for d in cur.description or ()]
+        book = [dict(zip(names, row, strict=True)) for row in cur]
+    started = time.perf_counter()
+    for i in range(0, len(book), 50_000):
+        rows = book[i : i + 50_000]
+        decide(loaded, rows, [str(r["application_id"]) for r in rows])
+    book_seconds = time.perf_counter() - started
+    return {
+        "pending_applications": pending,
+        "pending_seconds_with_io": round(pending_seconds, 2),
+        "book_applications": len(book),
+        "book_decide_seconds": round(book_seconds, 2),
+        "book_per_second": round(len(book) / max(book_seconds, 1e-9)),
+    }
+
+
+def main(applications: int, requests: int) -> None:
+    from _common import scratch_database, write_results
+
+    from credit_risk.database import ensure_database, sqlalchemy_url, with_database
+
+    figures: dict[str, Any] = {"applications": applications, "requests_per_level": requests}
+    with scratch_database("bench_serve") as dsn, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        store_dsn = with_database(dsn, "bench_serve_mlflow")
+        ensure_database(store_dsn)
+        store = sqlalchemy_url(store_dsn, driver="psycopg2")
+        _prepare(dsn, store, work, applications)
+        env = {
+            **os.environ,
+            "CREDIT_DATABASE__DSN": dsn,
+            "CREDIT_MLFLOW__TRACKING_URI": store,
+            "CREDIT_PATHS__STATE_DIR": str(work / "state"),
+            "CREDIT_SERVING__RELOAD_SECONDS": "30",
+            "MLFLOW_TRACKING_URI": store,
+            "BENTOML_HOME": str(work / "bentoml"),
+            # mlflow models serve starts `uvicorn` through the shell
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        port = _free_port()
+        ours = _start(
+            [str(BIN / "credit-risk"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env,
+            f"http://127.0.0.1:{port}/readyz",
+            work / "serve.log",
+        )
+        try:
+            figures["credit_risk_serve"] = {
+                str(c): _drive_in_process(
+                    f"http://127.0.0.1:{port}/score", APPLICATION, c, requests
+                )
+                for c in CONCURRENCY
+            }
+        finally:
+            _stop(ours)
+        port = _free_port()
+        theirs = _start(
+            [
+                str(BIN / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                f"models:/{MODEL}@champion",
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            env,
+            f"http://127.0.0.1:{port}/ping",
+            work / "mlflow.log",
+        )
+        try:
+            body = {"dataframe_records": [_model_input_row()]}
+            figures["mlflow_models_serve"] = {
+                str(c): _drive_in_process(f"http://127.0.0.1:{port}/invocations", body, c, requests)
+                for c in CONCURRENCY
+            }
+        finally:
+            _stop(theirs)
+        figures["batch_scoring"] = _batch(dsn)
+    write_results("serve", figures)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "drive":
+        url, body, concurrency, n = sys.argv[2], json.loads(sys.argv[3]), *map(int, sys.argv[4:6])
+        print(json.dumps(drive(url, body, concurrency, n)))
+    else:
+        main(
+            int(sys.argv[1]) if len(sys.argv) > 1 else 20_000,
+            int(sys.argv[2]) if len(sys.argv) > 2 else 2_000,
+        )
