@@ -195,7 +195,7 @@ class DecisionLog:
         import psycopg
 
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.dsn, connect_timeout=5)
+            self._conn = psycopg.connect(self.dsn or "", connect_timeout=5)
         if not self._table_ready:
             ensure_table(self.dsn or "")
             self._table_ready = True

@@ -114,7 +114,7 @@ class CustomerFeatures:
         if conn is None or conn.closed:
             import psycopg
 
-            conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=3)
+            conn = psycopg.connect(self.dsn or "", autocommit=True, connect_timeout=3)
             self._local.conn = conn
         return conn
 

@@ -132,9 +132,9 @@ def _calibrated(
 def _with_fast_paths(loaded: LoadedModel, spec: FeatureSpec) -> LoadedModel:
     """Turn on each fast path that reproduces the exact pipeline on probe rows."""
     rows = _probe_rows()
-    encoder: TreeEncoder | None = TreeEncoder(spec)
-    if loaded.explainer.kind == "linear" or not encoder.matches(loaded.model.pipeline, spec, rows):
-        encoder = None
+    tree = TreeEncoder(spec)
+    same = loaded.explainer.kind != "linear" and tree.matches(loaded.model.pipeline, spec, rows)
+    encoder = tree if same else None
     response = None
     if loaded.explainer.kind in ("lightgbm", "xgboost", "linear"):
         frame = rows_frame(rows)
