@@ -51,6 +51,11 @@ class ServingSettings(BaseModel):
     api_key: SecretStr | None = Field(
         default=None, description="Bearer token required on scoring endpoints when set."
     )
+    reload_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="How often a running service checks the champion alias; 0 turns it off.",
+    )
 
 
 class TrainingSettings(BaseModel):
