@@ -13,8 +13,9 @@ Table `serving.scores`, one row per (application, model version):
 
 Pending applications are read from `marts.application_features` joined to raw.applications
 with status 'pending', by keyset pagination on application_id, skipping those this version
-already scored; writes are `on conflict do nothing`, so a rerun adds no rows and memory stays
-at one chunk whatever the book's size.
+already scored. A chunk is scored with one booster call (see serving.scorer.decide), copied
+into a temporary staging table and inserted with `on conflict do nothing`, so a rerun adds no
+rows and memory stays at one chunk whatever the book's size.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
     from serving.model import LoadedModel
 
-__all__ = ["DDL", "Chunk", "ensure_scores_table", "score_pending_chunk"]
+__all__ = ["BATCH_THREADS", "DDL", "Chunk", "ensure_scores_table", "score_pending_chunk"]
 
 DDL = """
 create schema if not exists serving;
@@ -48,6 +49,8 @@ create table if not exists serving.scores (
     primary key (application_id, model_version)
 );
 """
+# Booster threads for a whole chunk (the HTTP service scores on one thread per request).
+BATCH_THREADS = 2
 _COLUMNS = [*FeatureSpec.from_contract().columns]
 PENDING_QUERY = f"""
 select f.application_id, {", ".join("f." + c for c in _COLUMNS)}
@@ -117,7 +120,7 @@ def score_pending_chunk(dsn: str, loaded: LoadedModel, after_id: int, limit: int
         if not records:
             return Chunk(0, 0, None)
         ids = [r["application_id"] for r in records]
-        results, _ = decide(loaded, records, [str(i) for i in ids])
+        results, _ = decide(loaded, records, [str(i) for i in ids], threads=BATCH_THREADS)
         rows = [
             (
                 app_id,

@@ -41,15 +41,19 @@ class TreeEncoder:
 
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.float64]:
         out = np.zeros((len(rows), self.width), dtype=np.float64)
-        n = len(self.numeric)
-        for r, row in enumerate(rows):
-            out[r, :n] = [_number(row[c]) for c in self.numeric]
-            for col, levels, offset in zip(
-                self.categorical, self.levels, self._offsets, strict=True
-            ):
-                index = levels.get(row[col])
-                if index is not None:  # unseen or missing: all zeros, like handle_unknown
-                    out[r, offset + index] = 1.0
+        if not rows:
+            return out
+        for j, col in enumerate(self.numeric):
+            values = [row[col] for row in rows]
+            try:  # None becomes NaN, bools 0.0 / 1.0
+                out[:, j] = np.array(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                out[:, j] = [_number(v) for v in values]
+        for col, levels, offset in zip(self.categorical, self.levels, self._offsets, strict=True):
+            # unseen or missing: all zeros, like handle_unknown="ignore"
+            index = np.fromiter((levels.get(row[col], -1) for row in rows), np.intp, len(rows))
+            hit = np.flatnonzero(index >= 0)
+            out[hit, offset + index[hit]] = 1.0
         return out
 
     def matches(

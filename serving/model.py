@@ -95,15 +95,18 @@ class LoadedModel:
     def scaling(self) -> ScoreScaling:
         return ScoreScaling.from_dict(self.model.scaling)
 
-    def score(self, rows: Sequence[Mapping[str, Any]]) -> Scored:
-        """Calibrated PD and raw-margin contributions for feature rows (see serving.features)."""
+    def score(self, rows: Sequence[Mapping[str, Any]], threads: int = 1) -> Scored:
+        """Calibrated PD and raw-margin contributions for feature rows (see serving.features).
+
+        One booster call for all rows; `threads` > 1 only pays off for batches.
+        """
         frame = None
         if self.encoder is not None:
             encoded = self.encoder.encode(rows)
         else:
             frame = rows_frame(rows)
             encoded = self.explainer.encode(frame)
-        contributions, base = self.explainer.contributions(encoded)
+        contributions, base = self.explainer.contributions(encoded, threads)
         if self.response is not None:
             margin = contributions.sum(axis=1) + base
             probability = _calibrated(self.model, margin, self.response)

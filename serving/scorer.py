@@ -13,38 +13,50 @@ import numpy as np
 
 from credit_risk import contract
 from serving.model import LoadedModel, Scored
-from serving.reasons import top_reasons
+from serving.reasons import reasons_for_rows
 from training.scorecard import risk_band
 
 __all__ = ["decide", "explain_row"]
 
 
 def decide(
-    loaded: LoadedModel, records: Sequence[Mapping[str, Any]], application_ids: Sequence[str]
+    loaded: LoadedModel,
+    records: Sequence[Mapping[str, Any]],
+    application_ids: Sequence[str],
+    threads: int = 1,
 ) -> tuple[list[dict[str, Any]], Scored]:
-    """One response dict (ScoreResponse fields) per feature row, and the raw scores."""
-    scored = loaded.score(records)
-    scores = loaded.scaling.to_score(scored.probability)
-    features = loaded.explainer.features
+    """One response dict (ScoreResponse fields) per feature row, and the raw scores.
+
+    The whole batch is one booster call (probabilities and contributions together) and one
+    numpy ranking of the contributions; only the chosen reasons are formatted as text.
+    `threads` > 1 is for batch scoring (see Explainer.encoded_contributions).
+    """
+    scored = loaded.score(records, threads)
+    scores = loaded.scaling.to_score(scored.probability).tolist()
+    probabilities = scored.probability.tolist()
+    reasons = reasons_for_rows(
+        scored.contributions, loaded.explainer.features, records, loaded.means
+    )
+    bands = {score: risk_band(score) for score in set(scores)}
+    threshold, version = loaded.threshold, loaded.version
     now = datetime.now(UTC)
-    results = []
-    for i, row in enumerate(records):
-        probability = float(scored.probability[i])
-        impacts = dict(zip(features, scored.contributions[i].tolist(), strict=True))
-        results.append(
-            {
-                "application_id": application_ids[i],
-                "probability": probability,
-                "credit_score": int(scores[i]),
-                "risk_band": risk_band(int(scores[i])),
-                "decision": "reject" if probability >= loaded.threshold else "approve",
-                "threshold": loaded.threshold,
-                "model_version": loaded.version,
-                "reasons": top_reasons(impacts, row, loaded.means),
-                "key_factors": {k: float(row[k]) for k in contract.KEY_FACTORS},
-                "scored_at": now,
-            }
+    results = [
+        {
+            "application_id": app_id,
+            "probability": probability,
+            "credit_score": score,
+            "risk_band": bands[score],
+            "decision": "reject" if probability >= threshold else "approve",
+            "threshold": threshold,
+            "model_version": version,
+            "reasons": row_reasons,
+            "key_factors": {k: float(row[k]) for k in contract.KEY_FACTORS},
+            "scored_at": now,
+        }
+        for app_id, probability, score, row_reasons, row in zip(
+            application_ids, probabilities, scores, reasons, records, strict=True
         )
+    ]
     return results, scored
 
 

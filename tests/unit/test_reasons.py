@@ -9,7 +9,13 @@ import pytest
 from credit_risk import contract
 from serving.encoding import TreeEncoder
 from serving.features import feature_rows, rows_frame
-from serving.reasons import Explainer, format_value, reason_text, top_reasons
+from serving.reasons import (
+    Explainer,
+    format_value,
+    reason_text,
+    reasons_for_rows,
+    top_reasons,
+)
 from serving.schemas import Application
 from training.candidates import FeatureSpec, build_pipeline
 
@@ -65,6 +71,35 @@ def test_top_reasons_are_positive_sorted_and_at_most_four() -> None:
     assert [r["feature"] for r in reasons] == ["bureau_score", "dti", "foir", "age_years"]
     assert all(r["impact"] > 0 for r in reasons)
     assert top_reasons({"dti": -0.2}, {"dti": 0.1}) == []
+
+
+def test_vectorised_reasons_equal_top_reasons_row_by_row() -> None:
+    features = ("dti", "lti", "emi", "bureau_score", "foir", "age_years", "employment_type")
+    rng = np.random.default_rng(3)
+    contributions = rng.normal(size=(200, len(features)))
+    contributions[0] = -1.0  # nothing toward default: no reasons
+    contributions[1] = [0.5, 0.5, 0.5, -1.0, -1.0, -1.0, 0.1]  # ties keep the feature order
+    rows = [
+        {
+            "dti": float(rng.uniform(0, 1)),
+            "lti": 2.0,
+            "emi": None,
+            "bureau_score": int(rng.integers(300, 900)),
+            "foir": np.float64(0.4),
+            "age_years": 30,
+            "employment_type": "self_employed",
+        }
+        for _ in range(200)
+    ]
+    means = {"lti": 3.0}
+    got = reasons_for_rows(contributions, features, rows, means)
+    expected = [
+        top_reasons(dict(zip(features, c.tolist(), strict=True)), row, means)
+        for c, row in zip(contributions, rows, strict=True)
+    ]
+    assert got == expected
+    assert got[0] == [] and [r["feature"] for r in got[1][:3]] == ["dti", "lti", "emi"]
+    assert all(len(r) <= 4 for r in got)
 
 
 def _frame(n: int, seed: int = 0) -> tuple[list[dict[str, object]], np.ndarray]:
