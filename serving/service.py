@@ -9,7 +9,8 @@ the database DSN, the MLflow URI, CREDIT_MLFLOW__REGISTERED_MODEL, CREDIT_SERVIN
 (when set, /score, /score_batch and /explain need `Authorization: Bearer <key>`) and
 CREDIT_SERVING__RELOAD_SECONDS (how often to check the champion alias; default 30).
 
-Bad input is a 400 naming each field and problem, never echoing the submitted values.
+Bad input is a 400 naming each field and problem, never echoing the submitted values, neither in
+the response nor in the server log (serving.logs).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import bentoml
 
+from serving.logs import install as install_log_filter
 from serving.schemas import (
     Application,
     BatchRequest,
@@ -86,6 +88,9 @@ class ApiKeyMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+install_log_filter()
+
+
 @bentoml.service(name="credit-risk", workers=1, traffic={"timeout": 30})
 class CreditRiskService:
     """Scores loan applications with the registered champion; explains every decision."""
@@ -97,6 +102,7 @@ class CreditRiskService:
         from serving.features import CustomerFeatures
         from serving.model import ChampionModel
 
+        install_log_filter()  # again, in case BentoML configured logging after the import
         settings = Settings()
         runtime = prepare_runtime(settings)
         self.model_name = settings.mlflow.registered_model

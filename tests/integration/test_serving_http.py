@@ -267,6 +267,25 @@ def test_bad_input_is_a_400_naming_the_field_without_echoing_values(
     assert "yacht-xyz" not in response.text and "2000" not in response.text
 
 
+def test_the_server_log_names_the_field_but_never_the_submitted_value(
+    client: httpx.Client, server: dict[str, Any]
+) -> None:
+    secret = "SECRET-12345"
+    response = client.post("/score", json={**SAFE, "monthly_income": secret})
+    assert response.status_code == 400, response.text
+    assert secret not in response.text
+    batch = client.post("/score_batch", json={"applications": [{**SAFE, "dependents": secret}]})
+    assert batch.status_code == 400, batch.text
+    log: Path = server["log"]
+    deadline = time.monotonic() + 10
+    while "dependents" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    text = log.read_text()
+    assert secret not in text
+    assert "monthly_income: float_" in text  # the field and the error type only
+    assert "dependents" in text
+
+
 def test_a_batch_beyond_the_maximum_is_a_400(client: httpx.Client) -> None:
     from serving.schemas import MAX_BATCH
 
