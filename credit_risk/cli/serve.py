@@ -42,6 +42,14 @@ def serve(
             "(default: CREDIT_SERVING__RELOAD_SECONDS or 30).",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes, each with its own copy of the champion "
+            "(default: CREDIT_SERVING__WORKERS or 1).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the champion over HTTP: /score, /score_batch, /explain, /model_info, /docs.json."""
     settings = settings_from(ctx)
@@ -66,6 +74,8 @@ def serve(
     )
     if reload_seconds is not None:
         env["CREDIT_SERVING__RELOAD_SECONDS"] = str(reload_seconds)
+    if workers is not None:
+        env["CREDIT_SERVING__WORKERS"] = str(workers)
     if key:
         env["CREDIT_SERVING__API_KEY"] = key
     bentoml = Path(sys.executable).with_name("bentoml")

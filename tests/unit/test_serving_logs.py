@@ -47,3 +47,16 @@ def test_other_errors_keep_their_traceback() -> None:
     except RuntimeError:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     assert ValidationSummary().filter(record) and record.exc_info is not None
+
+
+def test_workers_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from serving.service import WORKERS_ENV, workers_from_env
+
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    assert workers_from_env() == 1
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    assert workers_from_env() == 2
+    for bad in ("0", "two"):
+        monkeypatch.setenv(WORKERS_ENV, bad)
+        with pytest.raises(ValueError, match=WORKERS_ENV):
+            workers_from_env()
