@@ -147,6 +147,15 @@ class GroupedTreeShap:
             )
         return np.sum(outs, axis=0).T
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (e.g. as a Prefect task result): the lock and the spare copies stay behind."""
+        return {**self.__dict__, "_spare": [], "_lock": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "_lock", threading.Lock())
+
     def _copies(self, n: int) -> list[Any]:
         """`n` boosters of this model: the original and n - 1 copies made once, on first use."""
         with self._lock:

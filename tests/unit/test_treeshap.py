@@ -48,3 +48,14 @@ def test_a_difference_falls_back_to_pred_contrib(
     monkeypatch.setattr(GroupedTreeShap, "_grouped", lambda self, X, threads=1: X[:, :1] * 0)
     exact = booster.predict(X, pred_contrib=True)
     np.testing.assert_allclose(grouped.contributions(X), exact, rtol=0, atol=1e-12)
+
+
+def test_it_survives_pickling(booster_and_rows: tuple[lightgbm.Booster, np.ndarray]) -> None:
+    import pickle
+
+    booster, X = booster_and_rows
+    grouped = GroupedTreeShap.for_booster(booster)
+    assert grouped is not None
+    grouped._copies(2)
+    copy = pickle.loads(pickle.dumps(grouped))
+    np.testing.assert_allclose(copy._grouped(X[:500], 2), grouped._grouped(X[:500], 2), atol=1e-12)
