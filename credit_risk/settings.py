@@ -56,6 +56,10 @@ class ServingSettings(BaseModel):
         ge=0,
         description="How often a running service checks the champion alias; 0 turns it off.",
     )
+    workers: int = Field(
+        default=1, ge=1, description="Service worker processes; each loads its own champion."
+    )
+    access_log: bool = Field(default=True, description="BentoML's per-request access log line.")
 
 
 class TrainingSettings(BaseModel):
