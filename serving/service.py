@@ -17,6 +17,7 @@ the response nor in the server log (serving.logs).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -161,8 +162,14 @@ class CreditRiskService:
     async def score(self, **application: Any) -> ScoreResponse:
         """Score one application: PD, credit score, band, decision and up to four reasons."""
         # Async: ~1 ms of CPU runs on the event loop, without a hop to BentoML's worker thread.
+        # A known customer needs a PostgreSQL lookup, which must not block the loop.
         app = Application.model_construct(**application)
-        results, _, _ = self._score(self.champion.current, [app], "score")
+        if app.customer_id is None:
+            results, _, _ = self._score(self.champion.current, [app], "score")
+        else:
+            results, _, _ = await asyncio.to_thread(
+                self._score, self.champion.current, [app], "score"
+            )
         return ScoreResponse(**results[0])
 
     @bentoml.api(input_spec=BatchRequest)

@@ -382,3 +382,29 @@ def test_scoring_goes_on_when_mlflow_is_unreachable(
         assert client.post("/score", json=RISKY).status_code == 200
     assert client.post("/model_info", json={}).status_code == 200
     assert "champion check failed" in server["log"].read_text()
+
+
+def test_a_known_customer_is_scored_with_their_history(
+    client: httpx.Client, champion: Champion
+) -> None:
+    with connect(champion.dsn) as conn:
+        row = conn.execute(
+            "select customer_id, bureau_score, prior_loans from marts.customer_features "
+            "where not is_thin_file and prior_loans > 0 order by customer_id limit 1"
+        ).fetchone()
+    assert row is not None
+    customer_id, bureau_score, prior_loans = row
+
+    def values(body: dict[str, Any]) -> dict[str, Any]:
+        return {c["feature"]: c["value"] for c in body["contributions"]}
+
+    known = client.post("/explain", json={**SAFE, "customer_id": customer_id})
+    unknown = client.post("/explain", json={**SAFE, "customer_id": 10**12})
+    scored = client.post("/score", json={**SAFE, "customer_id": customer_id})
+    assert known.status_code == unknown.status_code == scored.status_code == 200, known.text
+    assert values(known.json())["is_thin_file"] is False
+    assert values(known.json())["bureau_score"] == bureau_score
+    assert values(known.json())["prior_loans"] == prior_loans
+    assert values(unknown.json())["is_thin_file"] is True
+    assert values(unknown.json())["bureau_score"] is None
+    assert scored.json()["probability"] == pytest.approx(known.json()["probability"])
