@@ -5,13 +5,12 @@
 requests in flight finish on the version they started with and none are dropped. When MLflow is
 unreachable the check logs a warning and the current version keeps serving.
 
-The check interval comes from CREDIT_SERVING__RELOAD_SECONDS (default 30 s; 0 turns it off).
+The check interval is settings.serving.reload_seconds (CREDIT_SERVING__RELOAD_SECONDS; 0 = off).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,28 +30,14 @@ from training.scorecard import ScoreScaling
 if TYPE_CHECKING:
     from training.candidates import CreditRiskModel
 
-__all__ = ["RELOAD_SECONDS_ENV", "ChampionModel", "LoadedModel", "reload_seconds_from_env"]
+__all__ = ["ChampionModel", "LoadedModel"]
 
 log = logging.getLogger(__name__)
 
-RELOAD_SECONDS_ENV = "CREDIT_SERVING__RELOAD_SECONDS"
-DEFAULT_RELOAD_SECONDS = 30.0
 ALIAS = "champion"
 # The fast path must reproduce calibrated.predict_proba to this tolerance or it is not used
 # (XGBoost computes in float32, so its margins differ from the sum of contributions by ~1e-7).
 FAST_PATH_TOLERANCE = 1e-6
-
-
-def reload_seconds_from_env() -> float:
-    """Seconds between champion checks from the environment (0 = never reload)."""
-    raw = os.environ.get(RELOAD_SECONDS_ENV, "")
-    try:
-        value = float(raw) if raw else DEFAULT_RELOAD_SECONDS
-    except ValueError as exc:
-        raise ValueError(f"{RELOAD_SECONDS_ENV}: expected seconds, got {raw!r}") from exc
-    if value < 0:
-        raise ValueError(f"{RELOAD_SECONDS_ENV}: must be 0 or more, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -241,11 +226,9 @@ def _probe_rows() -> list[dict[str, Any]]:
 class ChampionModel:
     """Holds the current champion and swaps in a new one when the alias moves."""
 
-    def __init__(self, name: str, reload_seconds: float | None = None) -> None:
+    def __init__(self, name: str, reload_seconds: float) -> None:
         self.name = name
-        self.reload_seconds = (
-            reload_seconds_from_env() if reload_seconds is None else reload_seconds
-        )
+        self.reload_seconds = reload_seconds
         self.current: LoadedModel = load_version(name)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -39,6 +39,7 @@ from serving.schemas import (
 )
 
 if TYPE_CHECKING:
+    from credit_risk.settings import ServingSettings
     from serving.model import LoadedModel, Scored
 
 __all__ = ["PROTECTED_ROUTES", "ApiKeyMiddleware", "CreditRiskService", "workers_from_env"]
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 
 API_KEY_ENV = "CREDIT_SERVING__API_KEY"
 WORKERS_ENV = "CREDIT_SERVING__WORKERS"
-ACCESS_LOG_ENV = "CREDIT_SERVING__ACCESS_LOG"
 PROTECTED_ROUTES = frozenset({"/score", "/score_batch", "/explain"})
 
 Scope = MutableMapping[str, Any]
@@ -93,24 +93,33 @@ class ApiKeyMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def workers_from_env() -> int:
-    """Worker processes from CREDIT_SERVING__WORKERS (default 1); each loads its own champion."""
-    raw = os.environ.get(WORKERS_ENV, "") or "1"
+def serving_settings() -> ServingSettings:
+    """The serving section of the settings; a bad CREDIT_SERVING__* value names the variable."""
+    from pydantic import ValidationError
+
+    from credit_risk.settings import Settings
+
     try:
-        workers = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{WORKERS_ENV}: expected a whole number, got {raw!r}") from exc
-    if workers < 1:
-        raise ValueError(f"{WORKERS_ENV}: must be 1 or more, got {workers}")
-    return workers
+        return Settings().serving
+    except ValidationError as exc:
+        problems = "; ".join(
+            "CREDIT_" + "__".join(str(part).upper() for part in error["loc"]) + ": " + error["msg"]
+            for error in exc.errors()
+        )
+        raise ValueError(problems) from exc
+
+
+def workers_from_env() -> int:
+    """Worker processes (CREDIT_SERVING__WORKERS, default 1); each loads its own champion."""
+    return serving_settings().workers
 
 
 install_log_filter()
 
 
 def access_log_from_env() -> bool:
-    """BentoML's per-request access log line, on unless CREDIT_SERVING__ACCESS_LOG is false/0."""
-    return os.environ.get(ACCESS_LOG_ENV, "true").strip().lower() not in ("0", "false", "no", "off")
+    """BentoML's per-request access log line (CREDIT_SERVING__ACCESS_LOG, default on)."""
+    return serving_settings().access_log
 
 
 @bentoml.service(
@@ -133,7 +142,7 @@ class CreditRiskService:
         settings = Settings()
         runtime = prepare_runtime(settings)
         self.model_name = settings.mlflow.registered_model
-        self.champion = ChampionModel(self.model_name)
+        self.champion = ChampionModel(self.model_name, settings.serving.reload_seconds)
         self.customers = CustomerFeatures(runtime.dsn)
         self.decision_log = DecisionLog(runtime.dsn)
         self.champion.start()
