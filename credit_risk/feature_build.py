@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,9 +53,17 @@ class FeatureBuildError(RuntimeError):
 
 
 def build_features(
-    dsn: str, *, select: str | None = None, target_path: Path | None = None
+    dsn: str,
+    *,
+    select: str | None = None,
+    target_path: Path | None = None,
+    vars: Mapping[str, str] | None = None,
 ) -> FeatureBuildResult:
-    """Run `dbt build` (optionally only `select`) against `dsn`; raise FeatureBuildError on failure."""
+    """Run `dbt build` (optionally only `select`) against `dsn`; raise FeatureBuildError on failure.
+
+    `vars` are dbt project variables, e.g. {"raw_schema": "batch", "schema_prefix": "batch"}
+    builds a named batch's features into batch_staging, batch_intermediate and batch_marts.
+    """
     from dbt.cli.main import dbtRunner
 
     target = Path(target_path or os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
@@ -76,6 +86,8 @@ def build_features(
         # Cautious: a relationship test runs only when both of its models are selected too,
         # so a partial build never tests a table it did not build.
         args += ["--select", select, "--indirect-selection", "cautious"]
+    if vars:
+        args += ["--vars", json.dumps(dict(vars))]
     progress = _Progress()
     log.info(
         "dbt build%s starting (project %s)",
