@@ -1,0 +1,307 @@
+"""`check_drift` and `retrain_on_drift`: drift, quality and portfolio health against the champion.
+
+Every parameter is optional; what is not given comes from settings.monitoring, so a cron
+deployment of either flow needs none.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed
+
+from credit_risk.settings import Settings
+from flows.retry import RETRY_DELAYS, is_transient
+
+TRANSIENT = {
+    "retries": 3,
+    "retry_delay_seconds": RETRY_DELAYS,
+    "retry_condition_fn": is_transient,
+    "cache_policy": NO_CACHE,
+}
+
+
+class DriftAlertError(RuntimeError):
+    """Thresholds were breached; the message lists each alert and what to do."""
+
+
+@task(name="resolve-champion", **TRANSIENT)
+def resolve_champion(model_name: str) -> Any:
+    """The champion version, its training window and test metrics."""
+    from monitoring.reference import champion_info
+
+    return champion_info(model_name)
+
+
+@task(name="build-batch-features", **TRANSIENT)
+def build_batch_features(dsn: str, batch: str, target_path: Any, rebuild: bool) -> float | None:
+    """dbt build of the named batch into <batch>_marts, unless it is built and current."""
+    from monitoring.current import batch_is_built, build_batch
+
+    if batch_is_built(dsn, batch) and not rebuild:
+        return None
+    return build_batch(dsn, batch, target_path)
+
+
+@task(name="load-reference", **TRANSIENT)
+def load_reference_rows(dsn: str, champion: Any, sample_rows: int) -> Any:
+    """The champion's training window, scored: stored on its run, or rebuilt and stored."""
+    from monitoring.reference import load_reference, load_scorer
+
+    return load_reference(dsn, champion, sample_rows=sample_rows, scorer=load_scorer(champion))
+
+
+@task(name="load-current", **TRANSIENT)
+def load_current_rows(dsn: str, selection: Any, champion: Any, sample_rows: int) -> Any:
+    """The current window or batch, sampled and scored by the champion."""
+    from monitoring.current import load_current
+    from monitoring.reference import load_scorer
+
+    window = (champion.train_start, champion.train_end)
+    current = load_current(dsn, selection, sample_rows=sample_rows, default_window=window)
+    current.frame["probability"] = load_scorer(champion)(current.frame)
+    return current
+
+
+@task(name="measure-drift", cache_policy=NO_CACHE)
+def measure(reference: Any, current: Any, settings: Settings, folder: Any) -> Any:
+    """Evidently: feature drift, score PSI, missing values and unseen categories."""
+    from monitoring.drift import measure_drift
+
+    return measure_drift(
+        reference.frame, current.frame, settings.monitoring, html_path=folder / "drift.html"
+    )
+
+
+@task(name="measure-quality", cache_policy=NO_CACHE)
+def quality(current: Any, champion: Any, settings: Settings, folder: Any) -> Any:
+    """AUC, KS and bad rate by vintage where labels are mature."""
+    from monitoring.quality import measure_quality
+
+    return measure_quality(
+        current.frame,
+        champion.test_metrics,
+        min_rows=settings.monitoring.min_labelled_rows,
+        html_path=folder / "quality.html",
+    )
+
+
+@task(name="portfolio-health", **TRANSIENT)
+def portfolio(dsn: str, schema: str) -> Any:
+    """NPA ratio, default rate and early warnings from the portfolio marts."""
+    from monitoring.portfolio import portfolio_health
+
+    return portfolio_health(dsn, schema)
+
+
+@task(name="record-run", **TRANSIENT)
+def record(dsn: str, summary: Any, settings: Settings, folder: Any) -> int:
+    """JSON summary, MLflow run tagged on the version, and the monitoring_runs row."""
+    from monitoring.publish import log_to_mlflow, write_summary
+    from monitoring.store import save_run
+
+    summary.summary_path = write_summary(summary, folder)
+    summary.mlflow_run_id = log_to_mlflow(
+        summary, settings.mlflow.experiment, settings.artifact_dir, folder
+    )
+    run_id = save_run(dsn, summary)
+    write_summary(summary, folder)
+    return run_id
+
+
+@task(name="notify-webhook", cache_policy=NO_CACHE)
+def notify(summary: Any, url: str, timeout: float) -> dict[str, Any]:
+    """POST the alerts to the configured webhook."""
+    from monitoring.alerts import post_webhook
+
+    payload = {
+        "status": summary.status,
+        "headline": summary.headline(),
+        "model": {"name": summary.model_name, "version": summary.model_version},
+        "current": summary.current_description,
+        "alerts": [a.to_dict() for a in summary.alerts],
+        "report_path": None if summary.report_path is None else str(summary.report_path),
+        "mlflow_run_id": summary.mlflow_run_id,
+    }
+    return post_webhook(url, payload, timeout)
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters
+    target = params.get("batch") or params.get("window") or params.get("since") or "default"
+    return f"check-drift-{target}"
+
+
+@flow(name="check-drift", flow_run_name=_run_name)
+def check_drift(
+    window: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    batch: str | None = None,
+    dsn: str | None = None,
+    model_name: str | None = None,
+    sample_rows: int | None = None,
+    fail_on_alert: bool | None = None,
+    rebuild_batch: bool = False,
+) -> Any:
+    """Compare a scoring_log window (or a named batch) with the champion's training window."""
+    from credit_risk.environment import prepare_runtime
+    from monitoring.alerts import evaluate_alerts
+    from monitoring.current import NoCurrentDataError
+    from monitoring.publish import run_folder
+    from monitoring.selection import select
+    from monitoring.store import alert_since, ensure_tables
+    from monitoring.summary import Summary
+
+    logger = get_run_logger()
+    settings = Settings()
+    m = settings.monitoring
+    if not (window or since or until or batch):
+        window = m.window
+    selection = select(window=window, since=since, until=until, batch=batch)
+    dsn = dsn or prepare_runtime(settings).dsn
+    name = model_name or settings.mlflow.registered_model
+    rows = sample_rows or m.sample_rows
+    started_at, started = datetime.now(UTC), time.perf_counter()
+
+    champion = resolve_champion(name)
+    try:
+        if selection.batch:
+            built = build_batch_features(
+                dsn, selection.batch, settings.state_dir / "dbt-target", rebuild_batch
+            )
+            logger.info("batch %s: %s", selection.batch, "built" if built else "features current")
+        current = load_current_rows(dsn, selection, champion, rows)
+    except NoCurrentDataError as exc:
+        # Nothing to compare is an answer, not a failure: a quiet night must not page anyone.
+        logger.warning("nothing to check: %s", exc)
+        return Completed(
+            message=str(exc)[:500], name="No data", data={"status": "no_data", "message": str(exc)}
+        )
+    reference = load_reference_rows(dsn, champion, rows)
+    folder = run_folder(
+        settings.reports_dir, name, champion.version, f"{started_at:%Y%m%dT%H%M%SZ}"
+    )
+    drift = measure(reference, current, settings, folder)
+    measured = quality(current, champion, settings, folder)
+    health = portfolio(dsn, f"{selection.batch}_marts" if selection.batch else "marts")
+    alerts = evaluate_alerts(drift, measured, health, m)
+    ensure_tables(dsn)
+    summary = Summary(
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        model_name=name,
+        model_version=champion.version,
+        current_kind=selection.kind,
+        current_description=current.description,
+        current_rows_in_window=current.rows_in_window,
+        reference_source=reference.source,
+        reference_window=f"{champion.train_start} to {champion.train_end} (training window)",
+        reference_note=reference.note,
+        drift=drift,
+        quality=measured,
+        portfolio=health,
+        alerts=alerts,
+        report_path=folder / "drift.html",
+        alert_since=alert_since(dsn, name, [a.name for a in alerts]),
+    )
+    if alerts and m.webhook_url:
+        summary.webhook = notify(summary, m.webhook_url, m.webhook_timeout_seconds)
+    record(dsn, summary, settings, folder)
+    _publish(summary)
+    logger.info("%s (%.1f s)", summary.headline(), time.perf_counter() - started)
+    result = summary.to_dict()
+    if not alerts:
+        return result
+    message = "\n".join(
+        [summary.headline(), *[f"- {a.message}" for a in alerts], f"Report: {summary.report_path}"]
+    )
+    fail = m.fail_on_alert if fail_on_alert is None else fail_on_alert
+    if fail:
+        raise DriftAlertError(message)
+    logger.warning(message)
+    return Completed(message=summary.headline()[:500], name="Alerting", data=result)
+
+
+@flow(name="retrain-on-drift", flow_run_name="retrain-on-drift")
+def retrain_on_drift(
+    window: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    batch: str | None = None,
+    model_name: str | None = None,
+    retrain: bool | None = None,
+    candidates: list[str] | None = None,
+    rebuild_features: bool = True,
+) -> dict[str, Any]:
+    """check_drift, then train a challenger if drift alerts fired; the promotion gate decides.
+
+    With `rebuild_features` (the default) training goes through run_pipeline without generating
+    data: the raw schema is validated and rebuilt by dbt first, so new applications count;
+    without it, train_model trains on the feature mart as it is.
+    """
+    from credit_risk.environment import prepare_runtime
+
+    logger = get_run_logger()
+    settings = Settings()
+    dsn = prepare_runtime(settings).dsn
+    result = check_drift(
+        window=window,
+        since=since,
+        until=until,
+        batch=batch,
+        dsn=dsn,
+        model_name=model_name,
+        fail_on_alert=False,
+    )
+    drift_alerts = [a["name"] for a in result.get("alerts", []) if a["is_drift"]]
+    enabled = settings.monitoring.retrain_on_drift if retrain is None else retrain
+    if not drift_alerts:
+        logger.info("no drift alerts; the champion stays without retraining")
+        return {**result, "retraining": None}
+    if not enabled:
+        logger.warning(
+            "drift alerts %s fired, but retraining is off (CREDIT_MONITORING__RETRAIN_ON_DRIFT)",
+            ", ".join(drift_alerts),
+        )
+        return {**result, "retraining": {"decision": "not started: retraining is off"}}
+    logger.info("drift alerts %s fired: training a challenger", ", ".join(drift_alerts))
+    if rebuild_features:
+        from flows.pipeline import run_pipeline
+
+        pipeline = run_pipeline(generate=False, candidates=candidates)
+        return {**result, "retraining": pipeline.get("training")}
+    from flows.training import train_model
+
+    lineage = {"trigger": "drift", "trigger_alerts": ",".join(drift_alerts)[:4900]}
+    trained = train_model(dsn, lineage=lineage, candidates=candidates)
+    return {**result, "retraining": trained}
+
+
+def _publish(summary: Any) -> None:
+    """Prefect artifacts: the on-call Markdown and a table of per-feature drift."""
+    create_markdown_artifact(
+        key="monitoring-summary", markdown=summary.markdown(), description=summary.headline()
+    )
+    rows = [
+        {
+            "feature": f.feature,
+            "method": f.method,
+            "value": round(f.value, 4),
+            "band": f.band,
+            "drifted": f.drifted,
+            "mean_shift": None if f.mean_shift is None else round(f.mean_shift, 4),
+            "missing_current": round(f.current_missing_share, 4),
+        }
+        for f in summary.drift.features
+    ]
+    create_table_artifact(
+        key="monitoring-feature-drift", table=rows, description="Per-feature drift vs reference"
+    )

@@ -1,0 +1,189 @@
+"""The current rows: a sampled window of serving.scoring_log, or a named batch's applications.
+
+Both come back as contract-typed features with `application_id` and, where a label exists,
+`is_mature`, `is_default` and `disbursed_on` (for quality by vintage).
+
+A named batch is a raw schema written by `credit-risk data generate --schema <batch>`; its
+features are built by dbt into `<batch>_marts`. Loading a batch again drops its raw schema
+with cascade, which drops dbt's staging views on it, so missing staging views mean the
+features are stale and are rebuilt.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from monitoring.frames import FEATURE_COLUMNS, read_frame, sample, typed
+from monitoring.selection import Selection
+
+__all__ = ["Current", "NoCurrentDataError", "batch_is_built", "build_batch", "load_current"]
+
+log = logging.getLogger(__name__)
+
+LABEL_COLUMNS = ("is_mature", "is_default", "disbursed_on")
+
+
+class NoCurrentDataError(ValueError):
+    """The chosen window or batch holds no rows; the message says where to look."""
+
+
+@dataclass(frozen=True)
+class Current:
+    """Sampled current rows and how many the window held before sampling."""
+
+    frame: pd.DataFrame
+    rows_in_window: int
+    description: str
+
+
+def _window_clause(column: str, selection: Selection) -> tuple[str, dict[str, object]]:
+    parts, params = ["true"], {}
+    if selection.since is not None:
+        parts.append(f"{column} >= %(since)s")
+        params["since"] = selection.since
+    if selection.until is not None:
+        parts.append(f"{column} < %(until)s")
+        params["until"] = selection.until
+    return " and ".join(parts), params
+
+
+def _exists(dsn: str, relation: str) -> bool:
+    found = read_frame(dsn, "select to_regclass(%(name)s) is not null as found", {"name": relation})
+    return bool(found.iloc[0, 0])
+
+
+def _scoring_log(dsn: str, selection: Selection, sample_rows: int) -> Current:
+    if not _exists(dsn, "serving.scoring_log"):
+        raise NoCurrentDataError(
+            "serving.scoring_log does not exist: nothing has been scored yet. Start the service "
+            "(credit-risk serve) or monitor a named batch with --batch"
+        )
+    where, params = _window_clause("s.scored_at", selection)
+    counted = read_frame(
+        dsn, f"select count(*) from serving.scoring_log as s where {where}", params
+    )
+    total = int(counted.iloc[0, 0])
+    if total == 0:
+        raise NoCurrentDataError(
+            f"no applications were scored in {selection.describe()}: serving.scoring_log has no "
+            "rows there. Widen --window or --since/--until, or check that the service is "
+            "logging (it writes every score to serving.scoring_log)"
+        )
+    # Sampling in SQL keeps a 1M-row window cheap: only the sampled rows' features are decoded.
+    fraction = min(1.0, 1.2 * sample_rows / total)
+    if _exists(dsn, "marts.application_labels"):
+        labels = "l.is_mature, l.is_default, l.disbursed_on"
+        join = (
+            "left join marts.application_labels as l on s.application_id ~ '^[0-9]+$' "
+            "and l.application_id = s.application_id::bigint"
+        )
+    else:
+        labels = "null::boolean, null::boolean, null::date"
+        join = ""
+    sql = f"""
+        select s.application_id, s.scored_at, s.features, {labels}
+        from serving.scoring_log as s {join}
+        where {where} and (%(fraction)s >= 1.0 or random() < %(fraction)s)
+        limit %(limit)s
+    """
+    from credit_risk.database import connect
+
+    with connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("select setseed(0.42)")
+        cur.execute(sql, {**params, "fraction": fraction, "limit": sample_rows})
+        rows = cur.fetchall()
+    features = pd.DataFrame.from_records([row[2] for row in rows])
+    for column in FEATURE_COLUMNS:
+        if column not in features.columns:
+            features[column] = None
+    frame = features[list(FEATURE_COLUMNS)].assign(
+        application_id=[row[0] for row in rows],
+        scored_at=[row[1] for row in rows],
+        is_mature=[row[3] for row in rows],
+        is_default=[row[4] for row in rows],
+        disbursed_on=[row[5] for row in rows],
+    )
+    return Current(typed(frame), total, selection.describe())
+
+
+def batch_is_built(dsn: str, batch: str) -> bool:
+    """The batch's features exist and were built after its raw schema was last loaded."""
+    return _exists(dsn, f"{batch}_marts.application_features") and _exists(
+        dsn, f"{batch}_staging.stg_raw__applications"
+    )
+
+
+def build_batch(dsn: str, batch: str, target_path: Path | None = None) -> float:
+    """dbt build of the batch's raw schema into <batch>_staging / _intermediate / _marts."""
+    from credit_risk.feature_build import build_features
+
+    if not _exists(dsn, f"{batch}.applications"):
+        raise NoCurrentDataError(
+            f"batch {batch}: schema {batch} has no applications table. Generate it first, e.g. "
+            f"credit-risk data generate --scenario recession --schema {batch}"
+        )
+    result = build_features(
+        dsn, target_path=target_path, vars={"raw_schema": batch, "schema_prefix": batch}
+    )
+    return result.seconds
+
+
+def _batch(
+    dsn: str, selection: Selection, sample_rows: int, default_window: tuple[date, date]
+) -> Current:
+    batch = selection.batch or ""
+    if not batch_is_built(dsn, batch):
+        raise NoCurrentDataError(f"batch {batch}: features are not built; build_batch() first")
+    if selection.since is None and selection.until is None:
+        # The generator writes every book over the same calendar, so a batch replays the
+        # champion's own months: comparing those months isolates the scenario from book ageing.
+        start, end = default_window
+        where, params = (
+            "f.applied_on between %(since)s and %(until)s",
+            {
+                "since": start,
+                "until": end,
+            },
+        )
+        description = f"batch {batch}, applied {start} to {end} (the champion's training months)"
+    else:
+        where, params = _window_clause("f.applied_on", selection)
+        description = selection.describe()
+    frame = read_frame(
+        dsn,
+        f"""
+        select f.*, l.is_mature, l.is_default, l.disbursed_on
+        from {batch}_marts.application_features as f
+        left join {batch}_marts.application_labels as l using (application_id)
+        where {where}
+        """,
+        params,
+    )
+    if frame.empty:
+        raise NoCurrentDataError(f"{description}: no applications there; choose other dates")
+    return Current(typed(sample(frame, sample_rows)), len(frame), description)
+
+
+def load_current(
+    dsn: str, selection: Selection, *, sample_rows: int, default_window: tuple[date, date]
+) -> Current:
+    """The current rows of `selection`, at most `sample_rows` of them."""
+    started = time.perf_counter()
+    if selection.batch:
+        current = _batch(dsn, selection, sample_rows, default_window)
+    else:
+        current = _scoring_log(dsn, selection, sample_rows)
+    log.info(
+        "current: %d of %d rows (%s) in %.1f s",
+        len(current.frame),
+        current.rows_in_window,
+        current.description,
+        time.perf_counter() - started,
+    )
+    return current

@@ -1,0 +1,289 @@
+"""Feature and score drift with Evidently, read back by metric name into plain results.
+
+PSI is computed on the reference's deciles (with a bucket for missing values), as credit
+validators define it: Evidently's own `psi` cuts equal-width bins over both samples, which puts
+almost all of a long-tailed feature such as DTI into one bin. The decile PSI is registered with
+Evidently as the stattest `decile_psi`, so the report shows it; any Evidently stattest can be
+chosen instead (settings.monitoring.numeric_stattest and friends).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from credit_risk import contract
+from monitoring.frames import categorical_columns, numeric_columns
+
+if TYPE_CHECKING:
+    from credit_risk.settings import MonitoringSettings
+
+__all__ = [
+    "DECILE_PSI",
+    "SCORE_COLUMN",
+    "DriftResult",
+    "FeatureDrift",
+    "measure_drift",
+    "metric_values",
+    "register_stattests",
+]
+
+log = logging.getLogger(__name__)
+
+DECILE_PSI = "decile_psi"
+SCORE_COLUMN = "probability"
+PSI_WATCH = 0.10
+# Evidently tests whose score is a p-value: drift is a score *below* the threshold.
+P_VALUE_METHODS = frozenset(
+    {"ks", "chisquare", "z", "t_test", "mannw", "anderson", "fisher_exact", "cramer_von_mises"}
+    | {"g_test", "epps_singleton", "es"}
+)
+PSI_ACT = 0.25
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One feature: its drift score and test, means, missing shares and unseen categories."""
+
+    feature: str
+    kind: str  # numeric or categorical
+    method: str
+    value: float
+    drifted: bool
+    reference_mean: float | None = None
+    current_mean: float | None = None
+    reference_missing_share: float = 0.0
+    current_missing_share: float = 0.0
+    unseen_share: float = 0.0
+    unseen_categories: list[str] = field(default_factory=list)
+
+    @property
+    def band(self) -> str:
+        """PSI band (stable < 0.10 ≤ watch ≤ 0.25 < act); methods other than PSI have none."""
+        if "psi" not in self.method:
+            return "drifted" if self.drifted else "ok"
+        return _band(self.value)
+
+    @property
+    def mean_shift(self) -> float | None:
+        """Relative change of the mean, (current − reference) / |reference|."""
+        if self.reference_mean in (None, 0.0) or self.current_mean is None:
+            return None
+        return (self.current_mean - self.reference_mean) / abs(self.reference_mean)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "band": self.band, "mean_shift": self.mean_shift}
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """What drifted, by how much, and the Evidently report that shows it."""
+
+    features: list[FeatureDrift]
+    drifted_count: int
+    drifted_share: float
+    score_psi: float
+    reference_rows: int
+    current_rows: int
+    html_path: Path | None
+    seconds: float
+
+    @property
+    def score_band(self) -> str:
+        return _band(self.score_psi)
+
+    def by_feature(self) -> dict[str, FeatureDrift]:
+        return {f.feature: f for f in self.features}
+
+
+def _band(value: float) -> str:
+    if value < PSI_WATCH:
+        return "stable"
+    return "watch" if value <= PSI_ACT else "act"
+
+
+def _decile_psi(
+    reference: pd.Series, current: pd.Series, feature_type: Any, threshold: float
+) -> tuple[float, bool]:
+    from evidently import ColumnType
+
+    from training.metrics import psi, psi_categorical
+
+    if feature_type == ColumnType.Numerical:
+        value = psi(reference.to_numpy(dtype=float), current.to_numpy(dtype=float))
+    else:
+        value = psi_categorical(reference.to_numpy(dtype=object), current.to_numpy(dtype=object))
+    return value, value >= threshold
+
+
+def register_stattests() -> None:
+    """Make `decile_psi` known to Evidently (idempotent)."""
+    from evidently import ColumnType
+    from evidently.legacy.calculations.stattests.registry import StatTest, register_stattest
+
+    register_stattest(
+        StatTest(
+            name=DECILE_PSI,
+            display_name="PSI (reference deciles)",
+            allowed_feature_types=[ColumnType.Numerical, ColumnType.Categorical],
+            default_threshold=PSI_ACT,
+        ),
+        _decile_psi,
+    )
+
+
+def metric_values(snapshot: Any) -> dict[tuple[str, str | None], Any]:
+    """Every metric's value keyed by (metric type, column), e.g. ("ValueDrift", "dti")."""
+    values: dict[tuple[str, str | None], Any] = {}
+    for metric in snapshot.dict()["metrics"]:
+        config = metric["config"]
+        kind = str(config["type"]).rsplit(":", 1)[-1]
+        values[(kind, config.get("column"))] = metric["value"]
+    return values
+
+
+def _evidently_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[[*numeric_columns(), *categorical_columns(), SCORE_COLUMN]].copy()
+    for column in categorical_columns():
+        out[column] = out[column].map(str, na_action="ignore")
+    return out
+
+
+def _methods(settings: MonitoringSettings) -> dict[str, str]:
+    methods = dict.fromkeys(numeric_columns(), settings.numeric_stattest)
+    methods |= dict.fromkeys(categorical_columns(), settings.categorical_stattest)
+    unknown = sorted(set(settings.per_feature_stattest) - set(methods))
+    if unknown:
+        raise ValueError(
+            f"monitoring.per_feature_stattest: {unknown} are not model features; "
+            f"features are {', '.join(methods)}"
+        )
+    return methods | settings.per_feature_stattest
+
+
+def _report(settings: MonitoringSettings, methods: dict[str, str]) -> Any:
+    from evidently import Report
+    from evidently.metrics import MissingValueCount, OutListValueCount, ValueDrift
+    from evidently.presets import DataDriftPreset
+
+    features = [*numeric_columns(), *categorical_columns()]
+    known = {f.name: list(f.categories) for f in contract.training_features() if f.categories}
+    return Report(
+        [
+            DataDriftPreset(
+                columns=features,
+                per_column_method=methods,
+                threshold=settings.feature_drift_threshold,
+                drift_share=settings.drifted_share_max,
+            ),
+            ValueDrift(column=SCORE_COLUMN, method=DECILE_PSI, threshold=settings.score_psi_max),
+            *[MissingValueCount(column=c) for c in features],
+            *[OutListValueCount(column=c, values=values) for c, values in known.items()],
+        ],
+        include_tests=False,
+    )
+
+
+def _feature(
+    name: str,
+    method: str,
+    values: dict[tuple[str, str | None], Any],
+    ref: pd.DataFrame,
+    cur: pd.DataFrame,
+    threshold: float,
+) -> FeatureDrift:
+    drift = float(values[("ValueDrift", name)])
+    missing = values[("MissingValueCount", name)]
+    unseen = values.get(("OutListValueCount", name), {"share": 0.0})
+    numeric = name in numeric_columns()
+    known = set(contract.by_name()[name].categories)
+    seen = set(cur[name].dropna().astype(str)) - known if known else set()
+    return FeatureDrift(
+        feature=name,
+        kind="numeric" if numeric else "categorical",
+        method=method,
+        value=drift,
+        drifted=_drifted(drift, method, threshold),
+        reference_mean=_mean(ref[name]) if numeric else None,
+        current_mean=_mean(cur[name]) if numeric else None,
+        reference_missing_share=float(ref[name].isna().mean()),
+        current_missing_share=float(missing["share"]),
+        unseen_share=float(unseen["share"]),
+        unseen_categories=sorted(seen),
+    )
+
+
+def _drifted(value: float, method: str, threshold: float) -> bool:
+    if math.isnan(value):
+        return False
+    return value < threshold if method in P_VALUE_METHODS else value >= threshold
+
+
+def _mean(values: pd.Series) -> float | None:
+    mean = values.mean()
+    return None if pd.isna(mean) else float(mean)
+
+
+def measure_drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    settings: MonitoringSettings,
+    html_path: Path | None = None,
+) -> DriftResult:
+    """Run the Evidently report on scored reference and current rows; save its HTML if asked."""
+    from evidently import DataDefinition, Dataset
+
+    for name, frame in (("reference", reference), ("current", current)):
+        if frame.empty:
+            raise ValueError(f"{name}: no rows to compare")
+        if SCORE_COLUMN not in frame.columns:
+            raise ValueError(f"{name}: score the rows first (column {SCORE_COLUMN!r} is missing)")
+    register_stattests()
+    methods = _methods(settings)
+    definition = DataDefinition(
+        numerical_columns=[*numeric_columns(), SCORE_COLUMN],
+        categorical_columns=categorical_columns(),
+    )
+    started = time.perf_counter()
+    snapshot = _report(settings, methods).run(
+        current_data=Dataset.from_pandas(_evidently_frame(current), data_definition=definition),
+        reference_data=Dataset.from_pandas(_evidently_frame(reference), data_definition=definition),
+    )
+    values = metric_values(snapshot)
+    if html_path is not None:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.save_html(str(html_path))
+    counted = values[("DriftedColumnsCount", None)]
+    features = [
+        _feature(n, methods[n], values, reference, current, settings.feature_drift_threshold)
+        for n in methods
+    ]
+    result = DriftResult(
+        features=sorted(features, key=lambda f: -f.value),
+        drifted_count=int(counted["count"]),
+        drifted_share=float(counted["share"]),
+        score_psi=float(values[("ValueDrift", SCORE_COLUMN)]),
+        reference_rows=len(reference),
+        current_rows=len(current),
+        html_path=html_path,
+        seconds=time.perf_counter() - started,
+    )
+    log.info(
+        "drift: %d of %d features drifted (share %.2f), score PSI %.3f (%s); "
+        "%d reference vs %d current rows in %.1f s",
+        result.drifted_count,
+        len(features),
+        result.drifted_share,
+        result.score_psi,
+        result.score_band,
+        result.reference_rows,
+        result.current_rows,
+        result.seconds,
+    )
+    return result
