@@ -9,13 +9,15 @@ APPLICATIONS ?= 20000
 # The demo searches fewer hyperparameters per candidate than the default budget of 8.
 DEMO_TRIALS ?= 4
 
-.PHONY: help install demo test test-unit lint format bench up down clean
+.PHONY: help install demo test test-unit lint format bench up down status clean
 
 help:
 	@echo "make demo    run the pipeline end to end (embedded PostgreSQL, MLflow, Prefect)"
 	@echo "make test    lint + the whole test suite"
 	@echo "make bench   run every benchmark in bench/ and write bench/results/"
 	@echo "make lint    ruff check and format check"
+	@echo "make up      local stack: PostgreSQL, MLflow, Prefect, served flows, scoring service"
+	@echo "make down    stop the local stack; make status shows it"
 
 # uv goes into a project-local tools venv when it is not on PATH.
 .tools/bin/uv:
@@ -52,6 +54,15 @@ bench: install
 		echo "== $$script"; \
 		$(BIN)/python $$script || exit 1; \
 	done
+
+up: install
+	$(BIN)/credit-risk stack up
+
+down:
+	$(BIN)/credit-risk stack down
+
+status:
+	$(BIN)/credit-risk stack status
 
 clean:
 	-$(BIN)/credit-risk db stop

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -93,6 +93,61 @@ class TrainingSettings(BaseModel):
     )
 
 
+SCHEDULE_OFF = ("", "off")
+
+
+class OrchestrationSettings(BaseModel):
+    score_batch_cron: str = Field(
+        default="0 6 * * *", description="Daily batch score; '' or 'off' turns it off."
+    )
+    drift_check_cron: str = Field(
+        default="30 6 * * *", description="Daily drift check, after the batch score."
+    )
+    retrain_cron: str = Field(
+        default="0 3 1 * *", description="Monthly retrain: the pipeline on the current raw data."
+    )
+    retrain_on_drift_cron: str = Field(
+        default="off", description="retrain_on_drift on a schedule; off by default."
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone the cron schedules run in.")
+    prefect_port: int = Field(default=4200, ge=1, le=65535, description="Local stack: Prefect.")
+    mlflow_port: int = Field(default=5000, ge=1, le=65535, description="Local stack: MLflow.")
+    champion_poll_seconds: float = Field(
+        default=10, gt=0, description="Local stack: how often to look for a champion to serve."
+    )
+
+    @field_validator(
+        "score_batch_cron", "drift_check_cron", "retrain_cron", "retrain_on_drift_cron"
+    )
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError
+
+        value = value.strip()
+        if value.lower() in SCHEDULE_OFF:
+            return "off"
+        try:
+            CronSim(value, datetime(2026, 1, 1))
+        except CronSimError as exc:
+            raise ValueError(
+                f"{value!r} is not a cron expression ({exc}); use 'off' to turn it off"
+            ) from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone such as 'Europe/Berlin'") from exc
+        return value
+
+
 class Settings(BaseSettings):
     """All configuration; build it once in an entry point with Settings()."""
 
@@ -110,6 +165,7 @@ class Settings(BaseSettings):
     data: DataSettings = DataSettings()
     serving: ServingSettings = ServingSettings()
     training: TrainingSettings = TrainingSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
 
     @property
     def state_dir(self) -> Path:

@@ -6,7 +6,19 @@ from typing import Annotated
 
 import typer
 
-from credit_risk.cli import data, db, features, model, run, serve, train, where
+from credit_risk.cli import (
+    data,
+    db,
+    deploy,
+    features,
+    flows,
+    model,
+    run,
+    serve,
+    stack,
+    train,
+    where,
+)
 from credit_risk.cli.common import configure_logging
 
 app = typer.Typer(
@@ -25,6 +37,9 @@ app.add_typer(model.app, name="model")
 app.command("where")(where.where)
 app.command("mlflow-ui")(where.mlflow_ui)
 app.command("serve")(serve.serve)
+app.command("deploy")(deploy.deploy)
+app.add_typer(flows.app, name="flows")
+app.add_typer(stack.app, name="stack")
 
 
 @app.callback()

@@ -1,0 +1,1 @@
+"""The local full stack: PostgreSQL, MLflow, Prefect, the served deployments and the service."""
