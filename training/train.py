@@ -27,7 +27,18 @@ from training.scorecard import ScoreScaling
 from training.threshold import CostMatrix
 from training.tune import CalibrationMethod, calibrate, search
 
-__all__ = ["DEFAULT_SCALING", "MODEL_PIP_REQUIREMENTS", "TrainingResult", "train_candidates"]
+__all__ = [
+    "DEFAULT_SCALING",
+    "MODEL_PIP_REQUIREMENTS",
+    "CandidateOutcome",
+    "TrainingPlan",
+    "TrainingResult",
+    "abandon_training",
+    "finish_training",
+    "plan_training",
+    "train_candidate",
+    "train_candidates",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +68,39 @@ class TrainingResult:
     run_ids: dict[str, str] = field(default_factory=dict)  # candidate → nested run id
     boundaries: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # candidate → error message
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What every candidate of one training run shares; plain data, so it pickles to a worker."""
+
+    experiment: str
+    experiment_id: str
+    parent_run_id: str
+    tracking_uri: str
+    candidates: tuple[str, ...]
+    split: Split
+    spec: FeatureSpec
+    target: str
+    costs: CostMatrix
+    n_trials: int
+    timeout: float | None
+    search_sample_rows: int | None
+    folds: int
+    calibration: CalibrationMethod
+    scaling: ScoreScaling
+    seed: int
+    lineage: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CandidateOutcome:
+    """One trained candidate: its nested run, validation and test metrics, and threshold."""
+
+    name: str
+    run_id: str
+    metrics: dict[str, float]
+    threshold: float
 
 
 def _best(metrics: dict[str, dict[str, float]]) -> str:
@@ -252,6 +296,202 @@ def _train_one(
     return evaluation, model
 
 
+def plan_training(
+    frame: pd.DataFrame,
+    *,
+    experiment: str,
+    target: str = "is_default",
+    candidates: list[str] | None = None,
+    spec: FeatureSpec | None = None,
+    date_col: str | None = "applied_on",
+    test_months: int = 3,
+    validation_months: int = 3,
+    costs: CostMatrix | None = None,
+    n_trials: int = 8,
+    timeout: float | None = 60.0,
+    search_sample_rows: int | None = 50_000,
+    folds: int = 3,
+    calibration: CalibrationMethod = "auto",
+    scaling: ScoreScaling = DEFAULT_SCALING,
+    lineage: dict[str, str] | None = None,
+    seed: int = 42,
+) -> TrainingPlan:
+    """Check the frame, split it, and open the parent run every candidate nests under."""
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.entities import Param, RunTag
+    from mlflow.tracking.context.registry import resolve_tags
+    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+
+    names = candidates or list(CANDIDATES)
+    unknown = [n for n in names if n not in CANDIDATES]
+    if unknown:
+        raise ValueError(f"unknown candidates {unknown}; choose from {', '.join(CANDIDATES)}")
+    spec = spec or FeatureSpec.from_contract()
+    _check_frame(frame, target, spec)
+    costs = costs or CostMatrix()
+    split = _split(frame, target, date_col, test_months, validation_months, seed)
+    lineage = {k: str(v) for k, v in (lineage or {}).items()}
+    lineage.setdefault("data_rows", str(len(frame)))
+    lineage.setdefault("data_hash", data_hash(frame))
+    log.info("split (%s): %s %s", split.kind, split.row_counts(), split.boundaries())
+
+    experiment_id = mlflow.set_experiment(experiment).experiment_id
+    # The parent run is opened by id rather than made the active run: candidates may train in
+    # other threads or processes and nest under it by id.
+    client = MlflowClient()
+    run_name = f"train-{time.strftime('%Y%m%d-%H%M%S')}"
+    parent = client.create_run(
+        experiment_id, run_name=run_name, tags=resolve_tags({MLFLOW_RUN_NAME: run_name})
+    )
+    run_id = parent.info.run_id
+    tags = {**lineage, "split": split.kind, "target": target, "kind": "training"}
+    params = {
+        **split.boundaries(),
+        **split.row_counts(),
+        "candidates": ",".join(names),
+        "cost_false_negative": costs.false_negative,
+        "cost_false_positive": costs.false_positive,
+        "search_trials": n_trials,
+        "search_timeout_seconds": timeout,
+        "search_sample_rows": search_sample_rows or "all",
+        "cv_folds": folds,
+        "seed": seed,
+        "date_col": date_col or "",
+        "calibration": calibration,
+    }
+    client.log_batch(
+        run_id,
+        params=[Param(k, str(v)) for k, v in params.items()],
+        tags=[RunTag(k, str(v)) for k, v in tags.items()],
+    )
+    return TrainingPlan(
+        experiment=experiment,
+        experiment_id=str(experiment_id),
+        parent_run_id=run_id,
+        tracking_uri=mlflow.get_tracking_uri(),
+        candidates=tuple(names),
+        split=split,
+        spec=spec,
+        target=target,
+        costs=costs,
+        n_trials=n_trials,
+        timeout=timeout,
+        search_sample_rows=search_sample_rows,
+        folds=folds,
+        calibration=calibration,
+        scaling=scaling,
+        seed=seed,
+        lineage=lineage,
+    )
+
+
+def train_candidate(plan: TrainingPlan, name: str) -> CandidateOutcome:
+    """Train one candidate in its own run nested under the plan's parent; raises if it fails."""
+    import mlflow
+    from mlflow import MlflowClient
+    from threadpoolctl import threadpool_limits
+
+    # A worker process of another machine knows nothing of the flow's tracking URI.
+    if mlflow.get_tracking_uri() != plan.tracking_uri:
+        mlflow.set_tracking_uri(plan.tracking_uri)
+    run_id: str | None = None
+    try:
+        with (
+            mlflow.start_run(
+                run_name=name,
+                nested=True,
+                parent_run_id=plan.parent_run_id,
+                experiment_id=plan.experiment_id,
+            ) as run,
+            threadpool_limits(BOOSTING_THREADS),
+        ):
+            run_id = run.info.run_id
+            evaluation, _ = _train_one(
+                name,
+                plan.split,
+                plan.spec,
+                target=plan.target,
+                costs=plan.costs,
+                n_trials=plan.n_trials,
+                timeout=plan.timeout,
+                folds=plan.folds,
+                calibration=plan.calibration,
+                scaling=plan.scaling,
+                seed=plan.seed,
+                lineage=plan.lineage,
+                search_sample_rows=plan.search_sample_rows,
+            )
+    except Exception as exc:
+        log.exception("%s: training failed", name)
+        if run_id is not None:
+            MlflowClient().set_tag(run_id, "error", f"{type(exc).__name__}: {exc}"[:5000])
+        raise
+    return CandidateOutcome(
+        name=name,
+        run_id=run_id,
+        metrics={k: v for k, v in evaluation.metrics.items() if k.startswith(("val_", "test_"))},
+        threshold=evaluation.threshold.threshold,
+    )
+
+
+def finish_training(
+    plan: TrainingPlan, outcomes: list[CandidateOutcome], failed: dict[str, str]
+) -> TrainingResult:
+    """Choose the best candidate, record it on the parent run and close it."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, RunTag
+
+    if not outcomes:
+        abandon_training(plan, f"every candidate failed: {failed}")
+        raise RuntimeError(f"every candidate failed: {failed}")
+    by_name = {o.name: o for o in outcomes}
+    metrics = {o.name: o.metrics for o in outcomes}
+    best = _best(metrics)
+    client = MlflowClient()
+    now = int(time.time() * 1000)
+    client.log_batch(
+        plan.parent_run_id,
+        metrics=[
+            Metric(f"best_{k}", v, now, 0)
+            for k, v in metrics[best].items()
+            if k.endswith(("_auc", "_ks", "_gini", "_brier", "_ece"))
+        ],
+        tags=[RunTag("best_candidate", best), RunTag("best_run_id", by_name[best].run_id)],
+    )
+    client.set_terminated(plan.parent_run_id, "FINISHED")
+    log.info(
+        "best candidate: %s (val AUC %.3f, test AUC %.3f, test KS %.3f)",
+        best,
+        metrics[best]["val_auc"],
+        metrics[best]["test_auc"],
+        metrics[best]["test_ks"],
+    )
+    return TrainingResult(
+        parent_run_id=plan.parent_run_id,
+        experiment=plan.experiment,
+        best_candidate=best,
+        best_run_id=by_name[best].run_id,
+        model_uri=f"runs:/{by_name[best].run_id}/model",
+        metrics=metrics,
+        threshold=by_name[best].threshold,
+        scaling=plan.scaling.as_dict(),
+        features=plan.spec.columns,
+        run_ids={o.name: o.run_id for o in outcomes},
+        boundaries=plan.split.boundaries(),
+        failed=failed,
+    )
+
+
+def abandon_training(plan: TrainingPlan, reason: str) -> None:
+    """Mark the parent run failed with the reason, so no run is left looking in progress."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    client.set_tag(plan.parent_run_id, "error", reason[:5000])
+    client.set_terminated(plan.parent_run_id, "FAILED")
+
+
 def train_candidates(
     frame: pd.DataFrame,
     *,
@@ -272,110 +512,35 @@ def train_candidates(
     lineage: dict[str, str] | None = None,
     seed: int = 42,
 ) -> TrainingResult:
-    """Train, calibrate, evaluate and log each candidate under one parent run in `experiment`."""
-    import mlflow
-    from mlflow import MlflowClient
-    from threadpoolctl import threadpool_limits
-
-    names = candidates or list(CANDIDATES)
-    unknown = [n for n in names if n not in CANDIDATES]
-    if unknown:
-        raise ValueError(f"unknown candidates {unknown}; choose from {', '.join(CANDIDATES)}")
-    spec = spec or FeatureSpec.from_contract()
-    _check_frame(frame, target, spec)
-    costs = costs or CostMatrix()
-    split = _split(frame, target, date_col, test_months, validation_months, seed)
-    lineage = {k: str(v) for k, v in (lineage or {}).items()}
-    lineage.setdefault("data_rows", str(len(frame)))
-    lineage.setdefault("data_hash", data_hash(frame))
-    log.info("split (%s): %s %s", split.kind, split.row_counts(), split.boundaries())
-
-    mlflow.set_experiment(experiment)
-    metrics: dict[str, dict[str, float]] = {}
-    uris: dict[str, str] = {}
-    run_ids: dict[str, str] = {}
-    thresholds: dict[str, float] = {}
-    failed: dict[str, str] = {}
-    with mlflow.start_run(run_name=f"train-{time.strftime('%Y%m%d-%H%M%S')}") as parent:
-        mlflow.set_tags({**lineage, "split": split.kind, "target": target, "kind": "training"})
-        mlflow.log_params(
-            {
-                **split.boundaries(),
-                **split.row_counts(),
-                "candidates": ",".join(names),
-                "cost_false_negative": costs.false_negative,
-                "cost_false_positive": costs.false_positive,
-                "search_trials": n_trials,
-                "search_timeout_seconds": timeout,
-                "search_sample_rows": search_sample_rows or "all",
-                "cv_folds": folds,
-                "seed": seed,
-                "date_col": date_col or "",
-                "calibration": calibration,
-            }
-        )
-        for name in names:
-            try:
-                with (
-                    mlflow.start_run(run_name=name, nested=True) as run,
-                    threadpool_limits(BOOSTING_THREADS),
-                ):
-                    run_ids[name] = run.info.run_id
-                    evaluation, _ = _train_one(
-                        name,
-                        split,
-                        spec,
-                        target=target,
-                        costs=costs,
-                        n_trials=n_trials,
-                        timeout=timeout,
-                        folds=folds,
-                        calibration=calibration,
-                        scaling=scaling,
-                        seed=seed,
-                        lineage=lineage,
-                        search_sample_rows=search_sample_rows,
-                    )
-            except Exception as exc:  # one broken candidate must not sink the others
-                log.exception("%s: training failed", name)
-                failed[name] = f"{type(exc).__name__}: {exc}"
-                if name in run_ids:
-                    MlflowClient().set_tag(run_ids[name], "error", failed[name][:5000])
-                continue
-            uris[name] = f"runs:/{run_ids[name]}/model"
-            metrics[name] = {
-                k: v for k, v in evaluation.metrics.items() if k.startswith(("val_", "test_"))
-            }
-            thresholds[name] = evaluation.threshold.threshold
-        if not metrics:
-            raise RuntimeError(f"every candidate failed: {failed}")
-        best = _best(metrics)
-        mlflow.set_tags({"best_candidate": best, "best_run_id": run_ids[best]})
-        mlflow.log_metrics(
-            {
-                f"best_{k}": v
-                for k, v in metrics[best].items()
-                if k.endswith(("_auc", "_ks", "_gini", "_brier", "_ece"))
-            }
-        )
-    log.info(
-        "best candidate: %s (val AUC %.3f, test AUC %.3f, test KS %.3f)",
-        best,
-        metrics[best]["val_auc"],
-        metrics[best]["test_auc"],
-        metrics[best]["test_ks"],
-    )
-    return TrainingResult(
-        parent_run_id=parent.info.run_id,
+    """Train, calibrate, evaluate and log each candidate in turn under one parent run."""
+    plan = plan_training(
+        frame,
         experiment=experiment,
-        best_candidate=best,
-        best_run_id=run_ids[best],
-        model_uri=uris[best],
-        metrics=metrics,
-        threshold=thresholds[best],
-        scaling=scaling.as_dict(),
-        features=spec.columns,
-        run_ids={n: r for n, r in run_ids.items() if n in metrics},
-        boundaries=split.boundaries(),
-        failed=failed,
+        target=target,
+        candidates=candidates,
+        spec=spec,
+        date_col=date_col,
+        test_months=test_months,
+        validation_months=validation_months,
+        costs=costs,
+        n_trials=n_trials,
+        timeout=timeout,
+        search_sample_rows=search_sample_rows,
+        folds=folds,
+        calibration=calibration,
+        scaling=scaling,
+        lineage=lineage,
+        seed=seed,
     )
+    outcomes: list[CandidateOutcome] = []
+    failed: dict[str, str] = {}
+    try:
+        for name in plan.candidates:
+            try:
+                outcomes.append(train_candidate(plan, name))
+            except Exception as exc:  # one broken candidate must not sink the others
+                failed[name] = f"{type(exc).__name__}: {exc}"
+    except BaseException as exc:  # interrupted: the parent run must not stay "running"
+        abandon_training(plan, f"interrupted: {type(exc).__name__}: {exc}")
+        raise
+    return finish_training(plan, outcomes, failed)
