@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, NonNegativeFloat, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -148,6 +149,26 @@ class OrchestrationSettings(BaseModel):
         return value
 
 
+class RunnerSettings(BaseModel):
+    task_runner: Literal["local", "dask"] = Field(
+        default="local",
+        description="Where candidates train: 'local' one after another, 'dask' in parallel.",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="Scheduler of an existing Dask cluster. Unset: a local cluster for the flow.",
+    )
+    dask_workers: int = Field(
+        default=2, ge=1, description="Worker processes of the local Dask cluster (1 thread each)."
+    )
+    retry_delays: list[NonNegativeFloat] = Field(
+        default=[2, 5, 15],
+        min_length=1,
+        max_length=50,
+        description="Seconds before each retry of a task that lost its database or MLflow.",
+    )
+
+
 class Settings(BaseSettings):
     """All configuration; build it once in an entry point with Settings()."""
 
@@ -165,6 +186,7 @@ class Settings(BaseSettings):
     data: DataSettings = DataSettings()
     serving: ServingSettings = ServingSettings()
     training: TrainingSettings = TrainingSettings()
+    runner: RunnerSettings = RunnerSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
 
     @property

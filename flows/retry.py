@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-RETRY_DELAYS = [2, 5, 15]
+if TYPE_CHECKING:
+    from prefect import Task
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RETRY_DELAYS: list[float] = [2, 5, 15]
 
 TRANSIENT_MARKERS = (
     "connection refused",
@@ -40,3 +48,37 @@ def is_transient_error(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def retrying(task: Task[P, R], delays: Sequence[float]) -> Task[P, R]:
+    """The task retrying transient failures once per delay, as configured for this run."""
+    return task.with_options(retries=len(delays), retry_delay_seconds=list(delays))
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """PostgreSQL stayed unreachable through every retry of a task."""
+
+
+@contextmanager
+def explain_database_outage(dsn: str, retries: int, kept: str) -> Iterator[None]:
+    """Turn a connection failure that outlived its retries into a message saying what to do."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_transient_error(exc):
+            raise
+        from credit_risk.database import parse_dsn
+
+        where = parse_dsn(dsn)
+        raise DatabaseUnavailableError(
+            f"PostgreSQL at {where.host}:{where.port}/{where.dbname} is unreachable after "
+            f"{retries} retries ({_root_cause(exc)}); start it (credit-risk db start) or check "
+            f"CREDIT_DATABASE__DSN, then rerun: {kept}"
+        ) from exc
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else 'no message'}"

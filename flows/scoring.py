@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.retry import RETRY_DELAYS, is_transient
+from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
 
 DEFAULT_CHUNK_SIZE = 50_000
 
@@ -61,16 +61,20 @@ def score_batch(
     if dsn is None:
         dsn = prepare_runtime(settings).dsn
     name = model_name or settings.mlflow.registered_model
-    prepare_table(dsn)
-    loaded = load_champion(name)
+    delays = settings.runner.retry_delays
+    with explain_database_outage(dsn, len(delays), "chunks already scored are kept"):
+        retrying(prepare_table, delays)(dsn)
+    loaded = retrying(load_champion, delays)(name)
+    score_next = retrying(score_chunk, delays)
     scored = written = chunks = 0
     after = 0
-    while True:
-        chunk = score_chunk(dsn, loaded, after, chunk_size)
-        if chunk.last_id is None:
-            break
-        scored, written, chunks = scored + chunk.scored, written + chunk.written, chunks + 1
-        after = chunk.last_id
+    with explain_database_outage(dsn, len(delays), "chunks already scored are kept"):
+        while True:
+            chunk = score_next(dsn, loaded, after, chunk_size)
+            if chunk.last_id is None:
+                break
+            scored, written, chunks = scored + chunk.scored, written + chunk.written, chunks + 1
+            after = chunk.last_id
     logger.info(
         "%s version %s: scored %d pending applications in %d chunks, %d new rows",
         name,
