@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -9,7 +10,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from credit_risk.settings import Settings
-from flows.retry import RETRY_DELAYS, is_transient
+from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
+from flows.runners import configured_task_runner
 
 
 @task(
@@ -25,18 +27,24 @@ def load_training_data(dsn: str) -> Any:
     return load_training_frame(dsn)
 
 
-@task(name="train-candidates", cache_policy=NO_CACHE)
-def train(
+@task(
+    name="plan-training",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=is_transient,
+    cache_policy=NO_CACHE,
+)
+def plan(
     frame: Any, settings: Settings, lineage: dict[str, str], candidates: list[str] | None
 ) -> Any:
-    """Tune, calibrate, evaluate and log every candidate to MLflow."""
+    """Split the data and open the parent MLflow run the candidates nest under."""
     from training.threshold import CostMatrix
     from training.tracking import ensure_experiment
-    from training.train import train_candidates
+    from training.train import plan_training
 
     ensure_experiment(settings.mlflow.experiment, settings.artifact_dir)
     t = settings.training
-    return train_candidates(
+    return plan_training(
         frame,
         experiment=settings.mlflow.experiment,
         candidates=candidates,
@@ -48,6 +56,54 @@ def train(
         search_sample_rows=t.search_sample_rows,
         lineage=lineage,
     )
+
+
+@task(
+    name="train-candidate",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=is_transient,
+    cache_policy=NO_CACHE,
+)
+def train_candidate(training_plan: Any, name: str) -> Any:
+    """Tune, calibrate, evaluate and log one candidate as a nested MLflow run."""
+    from training.train import train_candidate as train_one
+
+    return train_one(training_plan, name)
+
+
+@task(
+    name="choose-best",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=is_transient,
+    cache_policy=NO_CACHE,
+)
+def choose_best(training_plan: Any, outcomes: list[Any], failed: dict[str, str]) -> Any:
+    """Monotone candidates first, then validation AUC, then Brier; close the parent run."""
+    from training.train import finish_training
+
+    return finish_training(training_plan, outcomes, failed)
+
+
+def train_all(training_plan: Any, delays: list[float]) -> tuple[list[Any], dict[str, str]]:
+    """Submit one task per candidate to the flow's task runner and gather what each gave."""
+    futures = {
+        name: retrying(train_candidate, delays)
+        .with_options(name=f"train-candidate-{name}", task_run_name=f"train-candidate-{name}")
+        .submit(training_plan, name)
+        for name in training_plan.candidates
+    }
+    outcomes: list[Any] = []
+    failed: dict[str, str] = {}
+    for name, future in futures.items():
+        # One broken candidate must not sink the others; the parent run records it.
+        value = future.result(raise_on_failure=False)
+        if isinstance(value, BaseException):
+            failed[name] = f"{type(value).__name__}: {value}"
+        else:
+            outcomes.append(value)
+    return outcomes, failed
 
 
 @task(
@@ -90,7 +146,7 @@ def register_and_promote(
     }
 
 
-@flow(name="train-model", flow_run_name="train-model")
+@flow(name="train-model", flow_run_name="train-model", task_runner=configured_task_runner())
 def train_model(
     dsn: str,
     lineage: dict[str, str] | None = None,
@@ -98,16 +154,32 @@ def train_model(
     candidates: list[str] | None = None,
     validation_summary: str | None = None,
 ) -> dict[str, Any]:
-    """Train every candidate, register the best as challenger and run the promotion gate."""
+    """Train every candidate, register the best as challenger and run the promotion gate.
+
+    Candidates are separate tasks on the task runner CREDIT_RUNNER__TASK_RUNNER names.
+    """
     logger = get_run_logger()
     settings = Settings()
-    frame = load_training_data(dsn)
-    result = train(frame, settings, lineage or {}, candidates)
+    delays = settings.runner.retry_delays
+    with explain_database_outage(dsn, len(delays), "no model was registered"):
+        frame = retrying(load_training_data, delays)(dsn)
+    training_plan = retrying(plan, delays)(frame, settings, lineage or {}, candidates)
+    started = time.perf_counter()
+    outcomes, failed = train_all(training_plan, delays)
+    logger.info(
+        "%d of %d candidates trained in %.1f s on the %s task runner%s",
+        len(outcomes),
+        len(training_plan.candidates),
+        time.perf_counter() - started,
+        settings.runner.task_runner,
+        f"; failed: {failed}" if failed else "",
+    )
+    result = retrying(choose_best, delays)(training_plan, outcomes, failed)
     if validation_summary:
         from mlflow import MlflowClient
 
         MlflowClient().log_artifact(result.parent_run_id, validation_summary, "validation")
-    outcome = register_and_promote(result, frame, dsn, settings, reference)
+    outcome = retrying(register_and_promote, delays)(result, frame, dsn, settings, reference)
     logger.info(
         "best candidate %s (test AUC %.3f): version %s %s",
         result.best_candidate,
