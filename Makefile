@@ -33,6 +33,10 @@ install: $(VENV)/.synced
 demo: install
 	CREDIT_TRAINING__SEARCH_TRIALS=$(DEMO_TRIALS) $(BIN)/credit-risk run pipeline --applications $(APPLICATIONS)
 	@$(BIN)/credit-risk where
+	@echo "== Monitoring: the same applicants in a recession, against the champion's training window"
+	$(BIN)/credit-risk data generate --applications $(APPLICATIONS) --scenario recession --schema recession_batch
+	@# Alerts are the expected outcome here: --no-fail prints them and exits 0.
+	$(BIN)/credit-risk monitor --batch recession_batch --no-fail
 
 lint: install
 	$(BIN)/ruff check .

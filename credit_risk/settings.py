@@ -169,6 +169,82 @@ class RunnerSettings(BaseModel):
     )
 
 
+class MonitoringSettings(BaseModel):
+    window: str = Field(
+        default="7d", description="scoring_log window a run checks when none is given (24h, 7d)."
+    )
+    sample_rows: int = Field(
+        default=10_000,
+        ge=1000,
+        description="Rows sampled from the reference and from the current window for drift.",
+    )
+    numeric_stattest: str = Field(
+        default="decile_psi",
+        description="Evidently drift test for numeric features: decile_psi (PSI on the "
+        "reference's deciles), or any Evidently test (psi, wasserstein, ks, ...).",
+    )
+    categorical_stattest: str = Field(
+        default="decile_psi", description="Evidently drift test for categorical and flag features."
+    )
+    per_feature_stattest: dict[str, str] = Field(
+        default_factory=dict, description="Drift test per feature, overriding the two above."
+    )
+    feature_drift_threshold: float = Field(
+        default=0.25, gt=0, description="A feature drifted when its PSI (or test) reaches this."
+    )
+    drifted_share_max: float = Field(
+        default=0.3, gt=0, le=1, description="Alert when this share of features drifted."
+    )
+    score_psi_max: float = Field(
+        default=0.25, gt=0, description="Alert when the score PSI reaches this (0.10 is watch)."
+    )
+    mean_shift_max: float = Field(
+        default=0.10, gt=0, description="Alert when a key factor's mean moves by this share."
+    )
+    missing_share_increase_max: float = Field(
+        default=0.05, ge=0, description="Alert when a feature's missing share rises by this."
+    )
+    new_category_share_max: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="Alert when more rows than this hold unseen categories.",
+    )
+    auc_drop_max: float = Field(
+        default=0.05, ge=0, description="Alert when AUC on mature labels falls this far below test."
+    )
+    ks_drop_max: float = Field(
+        default=0.08, ge=0, description="Alert when KS on mature labels falls this far below test."
+    )
+    min_labelled_rows: int = Field(
+        default=200, ge=20, description="Mature labels needed before quality is measured."
+    )
+    npa_ratio_max: float = Field(
+        default=0.05, gt=0, lt=1, description="Alert when NPA outstanding / outstanding exceeds."
+    )
+    default_rate_max: float = Field(
+        default=0.10, gt=0, lt=1, description="Alert when defaulted loans / loans exceeds."
+    )
+    early_warning_share_max: float = Field(
+        default=0.03,
+        ge=0,
+        lt=1,
+        description="Alert when this share of live loans missed 3 instalments in a row.",
+    )
+    fail_on_alert: bool = Field(
+        default=True, description="An alert fails the flow run; false ends it as a warning."
+    )
+    webhook_url: str | None = Field(
+        default=None, description="POST each run's alerts as JSON here when set."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5, gt=0, description="How long the webhook may take to answer."
+    )
+    retrain_on_drift: bool = Field(
+        default=False, description="Run training when drift alerts fire; the gate still decides."
+    )
+
+
 class Settings(BaseSettings):
     """All configuration; build it once in an entry point with Settings()."""
 
@@ -186,6 +262,7 @@ class Settings(BaseSettings):
     data: DataSettings = DataSettings()
     serving: ServingSettings = ServingSettings()
     training: TrainingSettings = TrainingSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     runner: RunnerSettings = RunnerSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
 

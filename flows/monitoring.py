@@ -48,23 +48,32 @@ def build_batch_features(dsn: str, batch: str, target_path: Any, rebuild: bool) 
     return build_batch(dsn, batch, target_path)
 
 
-@task(name="load-reference", **TRANSIENT)
-def load_reference_rows(dsn: str, champion: Any, sample_rows: int) -> Any:
-    """The champion's training window, scored: stored on its run, or rebuilt and stored."""
-    from monitoring.reference import load_reference, load_scorer
+@task(name="load-champion-model", **TRANSIENT)
+def load_champion_model(champion: Any) -> Any:
+    """The champion's scoring function, loaded once for both sides."""
+    from monitoring.reference import load_scorer
 
-    return load_reference(dsn, champion, sample_rows=sample_rows, scorer=load_scorer(champion))
+    return load_scorer(champion)
+
+
+@task(name="load-reference", **TRANSIENT)
+def load_reference_rows(dsn: str, champion: Any, scorer: Any, sample_rows: int) -> Any:
+    """The champion's training window, scored: stored on its run, or rebuilt and stored."""
+    from monitoring.reference import load_reference
+
+    return load_reference(dsn, champion, sample_rows=sample_rows, scorer=scorer)
 
 
 @task(name="load-current", **TRANSIENT)
-def load_current_rows(dsn: str, selection: Any, champion: Any, sample_rows: int) -> Any:
+def load_current_rows(
+    dsn: str, selection: Any, champion: Any, scorer: Any, sample_rows: int
+) -> Any:
     """The current window or batch, sampled and scored by the champion."""
     from monitoring.current import load_current
-    from monitoring.reference import load_scorer
 
     window = (champion.train_start, champion.train_end)
     current = load_current(dsn, selection, sample_rows=sample_rows, default_window=window)
-    current.frame["probability"] = load_scorer(champion)(current.frame)
+    current.frame["probability"] = scorer(current.frame)
     return current
 
 
@@ -172,20 +181,21 @@ def check_drift(
     started_at, started = datetime.now(UTC), time.perf_counter()
 
     champion = resolve_champion(name)
+    scorer = load_champion_model(champion)
     try:
         if selection.batch:
             built = build_batch_features(
                 dsn, selection.batch, settings.state_dir / "dbt-target", rebuild_batch
             )
             logger.info("batch %s: %s", selection.batch, "built" if built else "features current")
-        current = load_current_rows(dsn, selection, champion, rows)
+        current = load_current_rows(dsn, selection, champion, scorer, rows)
     except NoCurrentDataError as exc:
         # Nothing to compare is an answer, not a failure: a quiet night must not page anyone.
         logger.warning("nothing to check: %s", exc)
         return Completed(
             message=str(exc)[:500], name="No data", data={"status": "no_data", "message": str(exc)}
         )
-    reference = load_reference_rows(dsn, champion, rows)
+    reference = load_reference_rows(dsn, champion, scorer, rows)
     folder = run_folder(
         settings.reports_dir, name, champion.version, f"{started_at:%Y%m%dT%H%M%SZ}"
     )

@@ -47,6 +47,13 @@ class Alert:
         return asdict(self) | {"name": self.name, "is_drift": self.is_drift}
 
 
+def readable(value: float) -> str:
+    """Money with thousands separators, ratios with three significant digits."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
 def _label(feature: str) -> str:
     found = contract.by_name().get(feature)
     return found.label if found else feature
@@ -72,7 +79,7 @@ def _drift_alerts(drift: DriftResult, s: MonitoringSettings) -> list[Alert]:
             means = (
                 ""
                 if f.reference_mean is None or f.current_mean is None
-                else f" (mean {f.reference_mean:,.3g} → {f.current_mean:,.3g})"
+                else f" (mean {readable(f.reference_mean)} → {readable(f.current_mean)})"
             )
             alerts.append(
                 Alert(
@@ -97,8 +104,8 @@ def _drift_alerts(drift: DriftResult, s: MonitoringSettings) -> list[Alert]:
                     f.feature,
                     shift,
                     s.mean_shift_max,
-                    f"{f.feature} ({_label(f.feature)}) mean {f.reference_mean:,.3g} → "
-                    f"{f.current_mean:,.3g} ({shift:+.0%}, limit ±{s.mean_shift_max:.0%}): a key "
+                    f"{f.feature} ({_label(f.feature)}) mean {readable(f.reference_mean or 0)} → "
+                    f"{readable(f.current_mean or 0)} ({shift:+.0%}, limit ±{s.mean_shift_max:.0%}): a key "
                     f"affordability factor moved; expect approvals and defaults to move with it, "
                     f"review cut-offs and {RETRAIN}",
                 )
@@ -221,16 +228,27 @@ def evaluate_alerts(
     ]
 
 
+def _where(url: str) -> str:
+    """Scheme and host only: webhook paths and queries often carry a secret token."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+
+
 def post_webhook(url: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
     """POST the alerts as JSON; the outcome is returned (and logged), never raised."""
     import httpx
 
+    where = _where(url)
     try:
         response = httpx.post(url, json=payload, timeout=timeout)
     except httpx.HTTPError as exc:
-        log.warning("alert webhook %s failed: %s", url, exc)
-        return {"url": url, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        log.warning("alert webhook %s failed: %s", where, type(exc).__name__)
+        return {"target": where, "ok": False, "error": type(exc).__name__}
     ok = response.is_success
-    if not ok:
-        log.warning("alert webhook %s answered %s", url, response.status_code)
-    return {"url": url, "ok": ok, "status": response.status_code}
+    if ok:
+        log.info("alert webhook %s accepted %d alerts", where, len(payload.get("alerts", [])))
+    else:
+        log.warning("alert webhook %s answered %s", where, response.status_code)
+    return {"target": where, "ok": ok, "status": response.status_code}

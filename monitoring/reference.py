@@ -28,6 +28,7 @@ __all__ = [
     "ARTIFACT_PATH",
     "ChampionInfo",
     "Reference",
+    "Scorer",
     "champion_info",
     "load_reference",
     "load_scorer",
@@ -185,14 +186,21 @@ def load_reference(
     return Reference(frame[keep], "rebuilt", len(window), note)
 
 
-def load_scorer(champion: ChampionInfo) -> Callable[[pd.DataFrame], Any]:
+@dataclass(frozen=True)
+class Scorer:
     """The champion's probability of default for contract-typed feature rows."""
+
+    model: Any
+
+    def __call__(self, frame: pd.DataFrame) -> Any:
+        import numpy as np
+
+        probabilities = self.model.predict_proba(frame[list(FEATURE_COLUMNS)])[:, 1]
+        return np.asarray(probabilities, dtype=float)
+
+
+def load_scorer(champion: ChampionInfo) -> Scorer:
+    """Load the champion's model from the registry once."""
     import mlflow
-    import numpy as np
 
-    model = mlflow.sklearn.load_model(f"models:/{champion.model_name}/{champion.version}")
-
-    def score(frame: pd.DataFrame) -> Any:
-        return np.asarray(model.predict_proba(frame[list(FEATURE_COLUMNS)])[:, 1], dtype=float)
-
-    return score
+    return Scorer(mlflow.sklearn.load_model(f"models:/{champion.model_name}/{champion.version}"))

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitoring.alerts import Alert
+from monitoring.alerts import Alert, readable
 from monitoring.drift import DriftResult
 from monitoring.portfolio import PortfolioHealth
 from monitoring.quality import Quality
@@ -127,7 +127,7 @@ class Summary:
             means = (
                 "–"
                 if f.reference_mean is None or f.current_mean is None
-                else f"{f.reference_mean:,.3g} → {f.current_mean:,.3g}"
+                else f"{readable(f.reference_mean)} → {readable(f.current_mean)}"
             )
             lines.append(
                 f"| {f.feature} | {f.method} | {f.value:.3f} | {f.band} | {means} | "

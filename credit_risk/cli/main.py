@@ -13,6 +13,7 @@ from credit_risk.cli import (
     features,
     flows,
     model,
+    monitor,
     run,
     serve,
     stack,
@@ -37,6 +38,7 @@ app.add_typer(model.app, name="model")
 app.command("where")(where.where)
 app.command("mlflow-ui")(where.mlflow_ui)
 app.command("serve")(serve.serve)
+app.command("monitor")(monitor.monitor)
 app.command("deploy")(deploy.deploy)
 app.add_typer(flows.app, name="flows")
 app.add_typer(stack.app, name="stack")
