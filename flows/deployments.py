@@ -137,39 +137,23 @@ def required_parameters(flow: Flow[..., Any]) -> list[str]:
     return [n for n, p in signature.parameters.items() if p.default is inspect.Parameter.empty]
 
 
-def fill_runtime_parameters(
-    spec: DeploymentSpec, flow: Flow[..., Any], dsn: str | None
-) -> dict[str, Any] | None:
-    """The spec's parameters plus a required `dsn`, or None when it cannot be filled safely.
+def check_parameters(spec: DeploymentSpec, flow: Flow[..., Any]) -> bool:
+    """True when every required parameter has a value; a flow resolves its DSN from settings.
 
-    Deployment parameters are stored on the Prefect server and shown in its UI, so a DSN with a
-    password is never put there.
+    Deployment parameters are stored on the Prefect server and shown in its UI, so connection
+    details are never among them: each run builds its own settings.
     """
-    parameters = dict(spec.parameters)
-    missing = [n for n in required_parameters(flow) if n not in parameters]
-    if missing == ["dsn"] and dsn is not None:
-        from credit_risk.database import parse_dsn
-
-        if parse_dsn(dsn).password:
-            log.warning(
-                "deployment %s skipped: %s needs a dsn parameter, and this DSN has a password "
-                "that would be stored in Prefect",
-                spec.name,
-                spec.flow_path,
-            )
-            return None
-        parameters["dsn"] = dsn
-    elif missing:
+    missing = [n for n in required_parameters(flow) if n not in spec.parameters]
+    if missing:
         log.warning(
             "deployment %s skipped: required parameters without a value: %s",
             spec.name,
             ", ".join(missing),
         )
-        return None
-    return parameters
+    return not missing
 
 
-def build_deployments(settings: Settings, dsn: str | None = None) -> list[RunnerDeployment]:
+def build_deployments(settings: Settings) -> list[RunnerDeployment]:
     """Prefect runner deployments for every spec whose flow exists."""
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
@@ -179,8 +163,7 @@ def build_deployments(settings: Settings, dsn: str | None = None) -> list[Runner
         flow = load_flow(spec)
         if flow is None:
             continue
-        parameters = fill_runtime_parameters(spec, flow, dsn)
-        if parameters is None:
+        if not check_parameters(spec, flow):
             continue
         schedule = Cron(spec.cron, timezone=settings.orchestration.timezone) if spec.cron else None
         deployment = cast(
@@ -188,7 +171,7 @@ def build_deployments(settings: Settings, dsn: str | None = None) -> list[Runner
             flow.to_deployment(
                 name=spec.name,
                 schedule=schedule,
-                parameters=parameters,
+                parameters=dict(spec.parameters),
                 description=spec.description,
                 tags=TAGS,
                 # A file-path entrypoint puts flows/ on sys.path, where flows/training.py

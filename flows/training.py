@@ -148,7 +148,7 @@ def register_and_promote(
 
 @flow(name="train-model", flow_run_name="train-model", task_runner=configured_task_runner())
 def train_model(
-    dsn: str,
+    dsn: str | None = None,
     lineage: dict[str, str] | None = None,
     reference: dict[str, float] | None = None,
     candidates: list[str] | None = None,
@@ -160,6 +160,10 @@ def train_model(
     """
     logger = get_run_logger()
     settings = Settings()
+    if dsn is None:
+        from credit_risk.environment import prepare_runtime
+
+        dsn = prepare_runtime(settings).dsn
     delays = settings.runner.retry_delays
     with explain_database_outage(dsn, len(delays), "no model was registered"):
         frame = retrying(load_training_data, delays)(dsn)

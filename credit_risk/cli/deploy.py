@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from credit_risk.cli.common import fail, runtime_from, settings_from, user_errors
+from credit_risk.cli.common import fail, settings_from, user_errors
 
 
 def deploy(ctx: typer.Context) -> None:
@@ -16,11 +16,10 @@ def deploy(ctx: typer.Context) -> None:
 
     settings = settings_from(ctx)
     api = use_prefect_server(settings)
-    runtime = runtime_from(ctx)
     from flows.deployments import build_deployments
 
     with user_errors():
-        deployments = build_deployments(settings, runtime.dsn)
+        deployments = build_deployments(settings)
     if not deployments:
         fail("no deployment could be built; see the lines above")
     for deployment in deployments:

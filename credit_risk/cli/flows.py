@@ -70,12 +70,13 @@ def serve(
     """Register the deployments with their schedules and run their flows until stopped."""
     settings = settings_from(ctx)
     api = use_prefect_server(settings)
-    runtime = runtime_from(ctx)
+    # Runs execute in this process: start or reach the database, export what flows read.
+    runtime_from(ctx)
     from flows.deployments import build_deployments
 
     started = time.perf_counter()
     with user_errors():
-        deployments = build_deployments(settings, runtime.dsn)
+        deployments = build_deployments(settings)
     if not deployments:
         fail("no deployment could be built; see the lines above")
     log.info("built %d deployments in %.1f s", len(deployments), time.perf_counter() - started)

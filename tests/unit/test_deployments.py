@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
@@ -11,15 +12,14 @@ from credit_risk.settings import Settings
 from flows.deployments import (
     DeploymentSpec,
     build_deployments,
+    check_parameters,
     deployment_specs,
-    fill_runtime_parameters,
     find_spec,
     load_flow,
     parse_parameter,
+    required_parameters,
     validate_parameters,
 )
-
-EMBEDDED_DSN = "postgresql://postgres@/credit_risk?host=/tmp/pgdata&port=5432"
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
@@ -88,7 +88,7 @@ def test_built_deployments_carry_schedules_parameters_and_module_entrypoints(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = _settings(monkeypatch, timezone="Europe/Berlin", score_batch_cron="off")
-    built = {d.name: d for d in build_deployments(settings, dsn=EMBEDDED_DSN)}
+    built = {d.name: d for d in build_deployments(settings)}
     expected = {"pipeline", "monthly-retrain", "train", "daily-score"}
     assert expected <= set(built)
     retrain = built["monthly-retrain"]
@@ -97,24 +97,36 @@ def test_built_deployments_carry_schedules_parameters_and_module_entrypoints(
     assert retrain.schedules[0].schedule.timezone == "Europe/Berlin"  # type: ignore[union-attr]
     assert retrain.parameters == {"generate": False}
     assert not built["daily-score"].schedules  # turned off, still deployed for manual runs
-    assert built["train"].parameters == {"dsn": EMBEDDED_DSN}  # required, filled at serve time
+    assert built["train"].parameters == {}  # no connection details are stored in Prefect
     # A module path, so the runner never puts flows/ on sys.path (flows/training.py would
     # shadow the training package).
     assert built["pipeline"].entrypoint == "flows.pipeline.run_pipeline"
     assert all(d.paused is not True for d in built.values())
 
 
-def test_a_required_dsn_with_a_password_is_never_stored_in_a_deployment(
+def test_a_flow_with_a_required_parameter_and_no_value_is_skipped_with_a_log_line(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    spec = DeploymentSpec("train", "flows.training:train_model", "train")
-    flow = load_flow(spec)
-    assert flow is not None
-    assert fill_runtime_parameters(spec, flow, EMBEDDED_DSN) == {"dsn": EMBEDDED_DSN}
+    spec = DeploymentSpec("build", "credit_risk.feature_build:build_features", "build")
+    flow = SimpleNamespace(fn=build_features_signature)
     with caplog.at_level(logging.WARNING):
-        assert fill_runtime_parameters(spec, flow, "postgresql://u:secret@db/x") is None
-        assert fill_runtime_parameters(spec, flow, None) is None
-    assert "password" in caplog.text and "dsn" in caplog.text
+        assert check_parameters(spec, flow) is False  # type: ignore[arg-type]
+    assert "dsn" in caplog.text and "build" in caplog.text
+    given = DeploymentSpec("build", "x:y", "build", parameters={"dsn": "postgresql:///x"})
+    assert check_parameters(given, flow) is True  # type: ignore[arg-type]
+
+
+def test_no_deployed_flow_needs_connection_details_as_parameters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for spec in deployment_specs(_settings(monkeypatch)):
+        flow = load_flow(spec)
+        if flow is not None:
+            assert "dsn" not in required_parameters(flow), spec.name
+
+
+def build_features_signature(dsn: str, verbose: bool = False) -> None:
+    """A flow function shape with a required parameter."""
 
 
 def test_a_flow_module_that_does_not_exist_yet_is_skipped_with_a_log_line(
