@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 MAX_REASONS = 4
+# Up to this many rows (the service's largest batch), contract-feature sums are taken row by
+# row (see Explainer.contributions); batch scoring's larger chunks use one matrix product.
+PER_ROW_SUMS_UP_TO = 1000
 _FEATURES = contract.by_name()
 # Flags read better as sentences than as "label: yes/no".
 _FLAG_TEXT = {
@@ -280,7 +283,12 @@ class Explainer:
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(rows × contract features) contributions and the base value per row."""
         values, base = self.encoded_contributions(encoded, threads)
-        return values @ self.mapping, base
+        if len(values) > PER_ROW_SUMS_UP_TO:
+            return values @ self.mapping, base
+        # BLAS blocks a matrix product by its row count, which can move the last bit of a
+        # categorical's summed impact: one product per row gives a request the same numbers
+        # whether it is scored alone or with others (a micro-batch, a score_batch call).
+        return np.vstack([values[i : i + 1] @ self.mapping for i in range(len(values))]), base
 
 
 def _kind(model: Any) -> str:

@@ -6,6 +6,7 @@ by `served_champion`, which the feature-parity, batch-scoring and fuzz tests sha
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -340,6 +341,46 @@ def test_decisions_are_logged_in_the_background(client: httpx.Client, champion: 
     assert row is not None, "no scoring_log row within 10 s"
     assert row[0] == champion.version and row[1] == "approve" and row[2] == "score"
     assert float(row[3]) >= 0 and isinstance(row[4], list)
+
+
+def _micro_batches(base: str) -> tuple[float, float]:
+    """(requests, batches) so far from the service's micro-batch histogram on /metrics."""
+    from serving.service import BATCH_SIZE_METRIC
+
+    values = {}
+    for line in httpx.get(f"{base}/metrics").text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in (f"{BATCH_SIZE_METRIC}_sum", f"{BATCH_SIZE_METRIC}_count"):
+            values[name.rsplit("_", 1)[1]] = float(value)
+    return values["sum"], values["count"]
+
+
+def test_concurrent_requests_get_exactly_the_answers_they_get_alone(
+    client: httpx.Client, server: dict[str, Any]
+) -> None:
+    bodies = [
+        {**(SAFE if i % 2 else RISKY), "existing_monthly_debt": 50.0 * i, "application_id": f"c{i}"}
+        for i in range(48)
+    ]
+
+    def answer(response: httpx.Response) -> dict[str, Any]:
+        assert response.status_code == 200, response.text
+        return {k: v for k, v in response.json().items() if k != "scored_at"}
+
+    alone = [answer(client.post("/score", json=body)) for body in bodies]
+
+    async def together() -> list[httpx.Response]:
+        async with httpx.AsyncClient(
+            base_url=server["base"], headers=client.headers, timeout=30
+        ) as concurrent:
+            return list(await asyncio.gather(*(concurrent.post("/score", json=b) for b in bodies)))
+
+    requests_before, batches_before = _micro_batches(server["base"])
+    responses = asyncio.run(together())
+    requests_after, batches_after = _micro_batches(server["base"])
+    assert [answer(r) for r in responses] == alone
+    assert requests_after - requests_before == len(bodies)
+    assert batches_after - batches_before < len(bodies), "no request shared a micro-batch"
 
 
 def test_a_new_champion_is_picked_up_while_requests_keep_succeeding(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -177,3 +179,25 @@ def test_the_numpy_encoder_equals_tree_preprocessing_and_refuses_the_linear_one(
     spec = FeatureSpec.from_contract()
     # The linear pipeline imputes and scales, so the check must keep it on the exact path.
     assert TreeEncoder(spec).matches(pipeline, spec, rows) is (explainer.kind != "linear")
+
+
+def test_a_row_gets_the_same_bits_alone_as_within_a_batch() -> None:
+    # A matrix product blocks its sums by the row count; one-hot columns summed into their
+    # category must not change in the last bit when a request shares a micro-batch.
+    rng = np.random.default_rng(5)
+    groups = [7, 5, 2, 1, 1, 3]  # encoded columns per feature
+    mapping = np.zeros((sum(groups), len(groups)))
+    mapping[np.arange(sum(groups)), np.repeat(np.arange(len(groups)), groups)] = 1.0
+    linear = SimpleNamespace(coef_=np.array([rng.normal(size=sum(groups))]), intercept_=[0.3])
+    explainer = Explainer(
+        pipeline=[linear],  # type: ignore[arg-type]
+        features=tuple(f"f{i}" for i in range(len(groups))),
+        encoded_names=tuple(f"c{i}" for i in range(sum(groups))),
+        mapping=mapping,
+        kind="linear",
+    )
+    encoded = rng.normal(size=(512, sum(groups))) * 10.0 ** rng.integers(-8, 3, (512, 1))
+    together, base = explainer.contributions(encoded)
+    alone = [explainer.contributions(encoded[i : i + 1]) for i in range(len(encoded))]
+    assert np.array_equal(together, np.vstack([values for values, _ in alone]))
+    assert np.array_equal(base, np.concatenate([b for _, b in alone]))
