@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
@@ -46,7 +48,22 @@ def score_chunk(dsn: str, loaded: Any, after_id: int, chunk_size: int) -> Any:
     return score_pending_chunk(dsn, loaded, after_id, chunk_size)
 
 
-@flow(name="score-batch", flow_run_name="score-batch")
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
+def summarise(dsn: str, model_version: int) -> list[Any]:
+    """Counts, approvals and mean PD per risk band of this version's scores."""
+    from serving.batch_summary import summarise_scores
+
+    return summarise_scores(dsn, model_version)
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    model = flow_run.parameters.get("model_name") or "champion"
+    return f"score-batch-{model}-{flow_run.scheduled_start_time:%Y%m%d-%H%M}"
+
+
+@flow(name="score-batch", flow_run_name=_run_name)
 def score_batch(
     dsn: str | None = None,
     model_name: str | None = None,
@@ -68,6 +85,7 @@ def score_batch(
     score_next = retrying(score_chunk, delays)
     scored = written = chunks = 0
     after = 0
+    started = time.perf_counter()
     with explain_database_outage(dsn, len(delays), "chunks already scored are kept"):
         while True:
             chunk = score_next(dsn, loaded, after, chunk_size)
@@ -75,18 +93,66 @@ def score_batch(
                 break
             scored, written, chunks = scored + chunk.scored, written + chunk.written, chunks + 1
             after = chunk.last_id
+            elapsed = time.perf_counter() - started
+            logger.info(
+                "chunk %d: %d applications so far (%d new rows) in %.1f s, %.0f rows/s",
+                chunks,
+                scored,
+                written,
+                elapsed,
+                scored / elapsed if elapsed else 0.0,
+            )
+        bands = retrying(summarise, delays)(dsn, loaded.version)
+    seconds = round(time.perf_counter() - started, 1)
     logger.info(
-        "%s version %s: scored %d pending applications in %d chunks, %d new rows",
+        "%s version %s: scored %d pending applications in %d chunks, %d new rows, %.1f s",
         name,
         loaded.version,
         scored,
         chunks,
         written,
+        seconds,
     )
-    return {
+    summary = {
         "model_name": name,
         "model_version": loaded.version,
         "scored": scored,
         "written": written,
         "chunks": chunks,
+        "seconds": seconds,
     }
+    _publish(summary, bands)
+    return summary
+
+
+def _publish(summary: dict[str, Any], bands: list[Any]) -> None:
+    """Prefect artifacts: a table by risk band and a Markdown summary of the run."""
+    create_table_artifact(
+        key="batch-scores-by-band",
+        table=[
+            {
+                "risk_band": b.risk_band,
+                "applications": b.applications,
+                "approval_rate": round(b.approval_rate, 3),
+                "mean_probability": round(b.mean_probability, 4),
+                "scores": f"{b.min_score}-{b.max_score}",
+            }
+            for b in bands
+        ],
+        description=f"All scores of {summary['model_name']} v{summary['model_version']}",
+    )
+    total = sum(b.applications for b in bands)
+    approved = sum(b.approved for b in bands)
+    approval = f"{approved / total:.1%}" if total else "n/a"
+    create_markdown_artifact(
+        key="batch-scoring-summary",
+        markdown=(
+            f"# Batch scoring with `{summary['model_name']}` v{summary['model_version']}\n\n"
+            f"- This run: {summary['scored']:,} pending applications in {summary['chunks']} "
+            f"chunks, {summary['written']:,} new rows in `serving.scores`, "
+            f"{summary['seconds']} s\n"
+            f"- All scores of this version: {total:,}, approval rate {approval}\n"
+            "- Query them: `select * from serving.scores where model_version = "
+            f"{summary['model_version']}`\n"
+        ),
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from credit_risk.database import connect
+from serving.batch_summary import BAND_ORDER
 from tests.integration.test_serving_http import Champion, served_champion
 
 pytestmark = pytest.mark.integration
@@ -56,9 +59,32 @@ def test_pending_applications_are_scored_once_in_chunks(
     assert {decision for _, decision, _ in rows} <= {"approve", "reject"}
     assert all(0 <= n <= 4 for _, _, n in rows)
 
-    again = score_batch(dsn=champion.dsn, model_name=champion.model_name, chunk_size=CHUNK)
+    again_state = score_batch(
+        dsn=champion.dsn, model_name=champion.model_name, chunk_size=CHUNK, return_state=True
+    )
+    again = again_state.result()
     assert again["scored"] == again["written"] == 0
     assert _scores(champion.dsn, version) == rows
+
+    # Even a run with nothing new to score publishes the version's totals by risk band.
+    artifacts = _artifacts(again_state.state_details.flow_run_id)
+    assert set(artifacts) == {"batch-scores-by-band", "batch-scoring-summary"}
+    table = json.loads(artifacts["batch-scores-by-band"])
+    assert sum(row["applications"] for row in table) == pending
+    bands = [row["risk_band"] for row in table]
+    assert bands == sorted(bands, key=BAND_ORDER.index)
+    assert f"All scores of this version: {pending:,}" in artifacts["batch-scoring-summary"]
+
+
+def _artifacts(flow_run_id: Any) -> dict[str, str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {a.key: a.data for a in found if a.key}  # type: ignore[misc]
 
 
 def test_a_chunk_writes_idempotently_even_when_asked_twice(champion: Champion) -> None:
