@@ -11,7 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from credit_risk.settings import Settings
-from flows.retry import RETRY_DELAYS, is_transient
+from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
 from flows.training import train_model
 
 
@@ -101,17 +101,26 @@ def run_pipeline(
     settings = Settings()
     runtime = prepare_runtime(settings)
     summary: dict[str, Any] = {"dsn": runtime.dsn, "mlflow_uri": runtime.mlflow_uri}
-    if generate:
-        summary["raw_rows"] = generate_data(
-            runtime.dsn, applications, seed, scenario, bad_rate or settings.data.bad_rate
+    delays = settings.runner.retry_delays
+    kept = "the raw schema is swapped in whole, so earlier data is intact; rerun the pipeline"
+    with explain_database_outage(runtime.dsn, len(delays), kept):
+        if generate:
+            summary["raw_rows"] = retrying(generate_data, delays)(
+                runtime.dsn, applications, seed, scenario, bad_rate or settings.data.bad_rate
+            )
+        # Raw data is validated before dbt builds on it, features before anything trains on them.
+        retrying(validate.with_options(name="validate-raw"), delays)(
+            runtime.dsn, settings.reports_dir, None, "raw"
         )
-    # Raw data is validated before dbt builds on it, features before anything trains on them.
-    validate.with_options(name="validate-raw")(runtime.dsn, settings.reports_dir, None, "raw")
-    summary["dbt"] = build_features(runtime.dsn, settings.state_dir / "dbt-target")
-    champion_reference, batch_reference = reference_statistics(
-        runtime.dsn, settings.mlflow.registered_model
-    )
-    validation = validate(runtime.dsn, settings.reports_dir, champion_reference)
+        summary["dbt"] = retrying(build_features, delays)(
+            runtime.dsn, settings.state_dir / "dbt-target"
+        )
+        champion_reference, batch_reference = reference_statistics(
+            runtime.dsn, settings.mlflow.registered_model
+        )
+        validation = retrying(validate, delays)(
+            runtime.dsn, settings.reports_dir, champion_reference
+        )
     summary["validation"] = {
         "success": validation["success"],
         "evaluated": validation["evaluated"],
@@ -134,6 +143,12 @@ def run_pipeline(
         )
     summary["seconds"] = round(time.perf_counter() - started, 1)
     logger.info("pipeline finished in %.1f s", summary["seconds"])
+    if "training" in summary:
+        from training.tracking import run_link
+
+        summary["training"]["run_link"] = run_link(
+            runtime.mlflow_uri, summary["training"]["parent_run_id"]
+        )
     create_markdown_artifact(key="pipeline-summary", markdown=_markdown(summary))
     return summary
 
@@ -143,12 +158,28 @@ def _markdown(summary: dict[str, Any]) -> str:
     if "raw_rows" in summary:
         lines.append(f"- Raw rows: {sum(summary['raw_rows'].values()):,}")
     lines.append(f"- dbt invocation: `{summary['dbt'].get('invocation_id')}`")
-    lines.append(f"- Validation: {summary['validation']['evaluated']} expectations passed")
+    validation = summary["validation"]
+    lines.append(
+        f"- Validation: {validation['evaluated']} expectations passed; "
+        f"Data Docs `{validation['data_docs']}`"
+    )
     training = summary.get("training")
-    if training:
-        lines.append(
-            f"- Best candidate **{training['best_candidate']}** "
-            f"(test AUC {training['metrics'].get('test_auc', float('nan')):.3f}), "
-            f"`{training['model_name']}` v{training['challenger_version']}: {training['decision']}"
-        )
+    if not training:
+        return "\n".join(lines)
+    lines += [
+        f"- Best candidate **{training['best_candidate']}** "
+        f"(test AUC {training['metrics'].get('test_auc', float('nan')):.3f}), "
+        f"`{training['model_name']}` v{training['challenger_version']}: {training['decision']}",
+        f"- MLflow: {training['run_link']}",
+        "",
+        "| Candidate | AUC | KS | Gini | PR-AUC | Brier | ECE |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    columns = ("test_auc", "test_ks", "test_gini", "test_pr_auc", "test_brier", "test_ece")
+    for name, metrics in sorted(
+        training["candidate_metrics"].items(), key=lambda kv: -kv[1].get("test_auc", 0.0)
+    ):
+        values = " | ".join(f"{metrics.get(c, float('nan')):.3f}" for c in columns)
+        best = " (best)" if name == training["best_candidate"] else ""
+        lines.append(f"| {name}{best} | {values} |")
     return "\n".join(lines)

@@ -197,6 +197,7 @@ def train_model(
         "parent_run_id": result.parent_run_id,
         "threshold": result.threshold,
         "metrics": result.metrics[result.best_candidate],
+        "candidate_metrics": result.metrics,
         **outcome,
     }
 

@@ -19,3 +19,13 @@ def ensure_experiment(name: str, artifact_root: Path) -> str:
     location = (artifact_root / name).resolve()
     location.mkdir(parents=True, exist_ok=True)
     return str(mlflow.create_experiment(name, artifact_location=location.as_uri()))
+
+
+def run_link(tracking_uri: str, run_id: str) -> str:
+    """Where a reviewer opens a run: its UI address on a tracking server, else how to get there."""
+    from mlflow import MlflowClient
+
+    experiment_id = MlflowClient(tracking_uri).get_run(run_id).info.experiment_id
+    if tracking_uri.startswith(("http://", "https://")):
+        return f"{tracking_uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+    return f"`credit-risk mlflow-ui`, then experiment {experiment_id}, run `{run_id}`"

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,8 @@ def _champion_version(model_name: str) -> int:
 def test_pipeline_builds_validates_trains_and_promotes(pipeline_env: dict[str, str]) -> None:
     from flows.pipeline import run_pipeline
 
-    summary = run_pipeline(applications=3000, seed=3, candidates=CANDIDATES)
+    state = run_pipeline(applications=3000, seed=3, candidates=CANDIDATES, return_state=True)
+    summary = state.result()
 
     assert summary["raw_rows"]["applications"] == 3000
     assert summary["validation"]["success"] is True
@@ -76,6 +78,31 @@ def test_pipeline_builds_validates_trains_and_promotes(pipeline_env: dict[str, s
     reports = Path(pipeline_env["CREDIT_PATHS__REPORTS_DIR"])
     assert (reports / "data_docs" / "index.html").exists()
     assert (reports / "validation" / "latest.json").exists()
+
+    # The run's Markdown artifact compares every candidate and says where to open the run.
+    markdown = _markdown_artifact(state.state_details.flow_run_id, "pipeline-summary")
+    assert training["parent_run_id"] in markdown
+    assert all(f"| {name}" in markdown for name in CANDIDATES)
+    assert f"| {training['best_candidate']} (best) |" in markdown
+
+
+def _markdown_artifact(flow_run_id: Any, key: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                key=ArtifactFilterKey(any_=[key]),
+            )
+        )
+    assert len(found) == 1, f"expected one {key!r} artifact, found {len(found)}"
+    return str(found[0].data)
 
 
 def test_corrupted_batch_stops_at_validation_and_keeps_the_champion(
