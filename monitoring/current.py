@@ -124,7 +124,8 @@ def build_batch(dsn: str, batch: str, target_path: Path | None = None) -> float:
     from credit_risk.feature_build import build_features
 
     if not _exists(dsn, f"{batch}.applications"):
-        raise NoCurrentDataError(
+        # A wrong name, not an empty window: this is the caller's error to fix.
+        raise ValueError(
             f"batch {batch}: schema {batch} has no applications table. Generate it first, e.g. "
             f"credit-risk data generate --scenario recession --schema {batch}"
         )
