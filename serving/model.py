@@ -10,6 +10,7 @@ The check interval is settings.serving.reload_seconds (CREDIT_SERVING__RELOAD_SE
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from training.scorecard import ScoreScaling
 if TYPE_CHECKING:
     from training.candidates import CreditRiskModel
 
-__all__ = ["ChampionModel", "LoadedModel"]
+__all__ = ["ChampionModel", "LoadedModel", "settle_heap"]
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,19 @@ def _probe_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def settle_heap() -> None:
+    """Collect once, then leave every object alive now out of later garbage collections.
+
+    A full collection walks every tracked object: with MLflow, BentoML and a champion loaded
+    that is ~350k objects and 250-650 ms with the GIL held, a pause every request in flight
+    waited through (it alone made /score's p99 at concurrency 32). Frozen objects are still
+    freed by reference counting; cyclic garbage among them waits for the next call.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class ChampionModel:
     """Holds the current champion and swaps in a new one when the alias moves."""
 
@@ -266,4 +280,5 @@ class ChampionModel:
             return False
         previous, self.current = self.current.version, loaded
         log.info("champion of %s moved: version %s → %s", self.name, previous, loaded.version)
+        settle_heap()  # one pause per promotion, so the new version's objects are not walked
         return True

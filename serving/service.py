@@ -146,8 +146,8 @@ def access_log_from_env() -> bool:
     logging={"access": {"enabled": access_log_from_env()}},
     # BentoML's OpenTelemetry middleware runs on every request even though no trace is sampled
     # unless tracing is configured, and costs about a third of /score's server time: the
-    # scoring routes skip it. To trace them, override services.credit-risk.tracing.excluded_urls
-    # in BentoML's configuration (BENTOML_CONFIG or BENTOML_CONFIG_OPTIONS).
+    # scoring routes skip it. To trace them, override the list in BentoML's configuration, e.g.
+    # BENTOML_CONFIG_OPTIONS='services."credit-risk".tracing.excluded_urls=/healthz'.
     tracing={"excluded_urls": sorted(PROTECTED_ROUTES)},
 )
 class CreditRiskService:
@@ -159,7 +159,7 @@ class CreditRiskService:
         from serving.decision_log import DecisionLog
         from serving.features import CustomerFeatures
         from serving.microbatch import MicroBatcher
-        from serving.model import ChampionModel
+        from serving.model import ChampionModel, settle_heap
 
         install_log_filter()  # again, in case BentoML configured logging after the import
         settings = Settings()
@@ -170,6 +170,7 @@ class CreditRiskService:
         self.decision_log = DecisionLog(runtime.dsn)
         self.batcher = MicroBatcher(self._score_many, observe=batch_size_histogram().observe)
         self.champion.start()
+        settle_heap()
 
     def _score(
         self, loaded: LoadedModel, apps: list[Application], source: str
