@@ -38,9 +38,9 @@ def plan(
     frame: Any, settings: Settings, lineage: dict[str, str], candidates: list[str] | None
 ) -> Any:
     """Split the data and open the parent MLflow run the candidates nest under."""
+    from training.plan import plan_training
     from training.threshold import CostMatrix
     from training.tracking import ensure_experiment
-    from training.train import plan_training
 
     ensure_experiment(settings.mlflow.experiment, settings.artifact_dir)
     t = settings.training
@@ -67,7 +67,7 @@ def plan(
 )
 def train_candidate(training_plan: Any, name: str) -> Any:
     """Tune, calibrate, evaluate and log one candidate as a nested MLflow run."""
-    from training.train import train_candidate as train_one
+    from training.candidate_run import train_candidate as train_one
 
     return train_one(training_plan, name)
 
@@ -81,7 +81,7 @@ def train_candidate(training_plan: Any, name: str) -> Any:
 )
 def choose_best(training_plan: Any, outcomes: list[Any], failed: dict[str, str]) -> Any:
     """Monotone candidates first, then validation AUC, then Brier; close the parent run."""
-    from training.train import finish_training
+    from training.selection import finish_training
 
     return finish_training(training_plan, outcomes, failed)
 

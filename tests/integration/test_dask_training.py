@@ -94,7 +94,7 @@ def test_dask_trains_candidates_in_parallel_and_chooses_as_locally(
 ) -> None:
     import mlflow
 
-    from training.train import _best
+    from training.selection import best_candidate
 
     on_dask, dask_flow_run = _run(champion.dsn, "dask", monkeypatch)
 
@@ -105,7 +105,9 @@ def test_dask_trains_candidates_in_parallel_and_chooses_as_locally(
     assert parent.info.status == "FINISHED"
     assert parent.data.params["candidates"] == ",".join(CANDIDATES)
     metrics = {name: run.data.metrics for name, run in nested.items()}
-    assert on_dask["best_candidate"] == _best(metrics) == parent.data.tags["best_candidate"]
+    assert (
+        on_dask["best_candidate"] == best_candidate(metrics) == parent.data.tags["best_candidate"]
+    )
     assert parent.data.tags["best_run_id"] == nested[on_dask["best_candidate"]].info.run_id
     cards = list(Path(training_env["CREDIT_MLFLOW__ARTIFACT_LOCATION"]).rglob("model_card.md"))
     assert len(cards) == len(CANDIDATES)

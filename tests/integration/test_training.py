@@ -14,7 +14,8 @@ from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
 from training.candidates import CANDIDATES, CreditRiskModel, FeatureSpec
 from training.data import load_training_frame
-from training.train import TrainingResult, train_candidates
+from training.selection import TrainingResult
+from training.train import train_candidates
 
 pytestmark = pytest.mark.integration
 

@@ -87,7 +87,7 @@ def test_the_chosen_champion_never_lowers_risk_as_dti_rises(
     models: dict[str, object], split: Split
 ) -> None:
     from training.monotonicity import monotone_violations, worst_violation
-    from training.train import _best
+    from training.selection import best_candidate
 
     metrics = {}
     for name, model in models.items():
@@ -100,7 +100,7 @@ def test_the_chosen_champion_never_lowers_risk_as_dti_rises(
             "val_brier": float(np.mean((risk - split.validation["is_default"]) ** 2)),
             "val_monotone_violation_share": share,
         }
-    champion = _best(metrics)
+    champion = best_candidate(metrics)
     assert metrics[champion]["val_monotone_violation_share"] == 0.0
     base = split.test.head(300)
     for columns in (("dti",), RATIOS_RAISED_BY_A_NEW_EMI):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from training.monotonicity import monotone_violations, worst_violation
-from training.train import _best
+from training.selection import best_candidate
 
 
 class _Model:
@@ -62,6 +62,6 @@ def test_best_skips_candidates_that_break_monotonicity() -> None:
         "boost": {"val_auc": 0.85, "val_brier": 0.11, "val_monotone_violation_share": 0.0},
         "linear": {"val_auc": 0.84, "val_brier": 0.10, "val_monotone_violation_share": 0.0},
     }
-    assert _best(metrics) == "boost"
+    assert best_candidate(metrics) == "boost"
     everyone_breaks = {k: {**v, "val_monotone_violation_share": 0.5} for k, v in metrics.items()}
-    assert _best(everyone_breaks) == "forest"
+    assert best_candidate(everyone_breaks) == "forest"
