@@ -44,8 +44,9 @@ def _book(dsn: str, work: Path) -> tuple[str, int]:
     from credit_risk.feature_build import build_features
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
+    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import promote_version, register_challenger
+    from training.registry import register_challenger
     from training.tracking import ensure_experiment
     from training.train import train_candidates
 

@@ -138,8 +138,9 @@ def _prepare(dsn: str, store: str, work: Path, applications: int) -> None:
     from credit_risk.feature_build import build_features
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
+    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import promote_version, register_challenger
+    from training.registry import register_challenger
     from training.train import train_candidates
 
     load_raw(dsn, GeneratorConfig(applications=applications, seed=7))

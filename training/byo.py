@@ -280,7 +280,8 @@ def _register(
 ) -> dict[str, Any]:
     """Register the best run under NAME; the gate judges it on the split training used."""
     from training.data import random_split, time_split
-    from training.registry import promote_if_better, register_challenger
+    from training.promotion import promote_if_better
+    from training.registry import register_challenger
 
     if data.date_col:
         split = time_split(

@@ -112,7 +112,7 @@ def promote(
 ) -> None:
     """Make a version the champion by hand (no gate); logged as 'manual_promote'."""
     runtime, model_name = _setup(ctx, name)
-    from training.registry import cli_actor, promote_version
+    from training.champion_changes import cli_actor, promote_version
 
     with user_errors():
         change = promote_version(
@@ -132,8 +132,8 @@ def promote(
 def rollback(ctx: typer.Context, reason: ReasonOption = None, name: NameOption = None) -> None:
     """Give the champion back to the version before the latest promotion; logged as 'rollback'."""
     runtime, model_name = _setup(ctx, name)
-    from training.registry import cli_actor
-    from training.registry import rollback as roll_back
+    from training.champion_changes import cli_actor
+    from training.champion_changes import rollback as roll_back
 
     with user_errors():
         change = roll_back(actor=cli_actor(), dsn=runtime.dsn, model_name=model_name, reason=reason)

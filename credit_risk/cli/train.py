@@ -57,7 +57,7 @@ def train(
         settings.training.search_trials = trials
     if dataset is not None:
         from training.byo import train_on_csv
-        from training.registry import cli_actor
+        from training.champion_changes import cli_actor
         from training.tracking import ensure_experiment
 
         ensure_experiment(name or dataset.stem, settings.artifact_dir)

@@ -70,8 +70,9 @@ def book(
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
     from monitoring.current import build_batch
+    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import promote_version, register_challenger
+    from training.registry import register_challenger
     from training.tracking import ensure_experiment
     from training.train import train_candidates
 

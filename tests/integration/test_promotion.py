@@ -20,8 +20,9 @@ from sklearn.pipeline import Pipeline
 from typer.testing import CliRunner
 
 from credit_risk.cli.main import app
-from training import promotion_log, registry
+from training import champion_changes, promotion, promotion_log, registry
 from training.metrics import classification_metrics
+from training.promotion_gate import PromotionDecision
 
 pytestmark = pytest.mark.integration
 
@@ -80,8 +81,8 @@ def log_candidate(columns: Sequence[str], **overrides: float) -> str:
     return run.info.run_id
 
 
-def promote_if_better(version: str, name: str, dsn: str) -> registry.PromotionDecision:
-    return registry.promote_if_better(
+def promote_if_better(version: str, name: str, dsn: str) -> PromotionDecision:
+    return promotion.promote_if_better(
         version,
         test_frame=TEST,
         target="is_bad",
@@ -146,27 +147,27 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
     )
     assert rows[2]["champion_metrics"] == {}
 
-    back = registry.rollback(actor="cli:tester", dsn=pg_dsn, model_name=model_name)
+    back = champion_changes.rollback(actor="cli:tester", dsn=pg_dsn, model_name=model_name)
     assert (back.previous_champion_version, back.new_champion_version) == (3, 1)
     assert aliases(model_name)["champion"] == "1"
     assert "previous-champion" not in aliases(model_name)  # 1 was the first champion
     with pytest.raises(ValueError, match="first champion"):
-        registry.rollback(actor="cli:tester", dsn=pg_dsn, model_name=model_name)
+        champion_changes.rollback(actor="cli:tester", dsn=pg_dsn, model_name=model_name)
 
-    manual = registry.promote_version(
+    manual = champion_changes.promote_version(
         3, actor="cli:tester", reason="incident fixed", dsn=pg_dsn, model_name=model_name
     )
     assert manual.previous_champion_version == 1
     assert aliases(model_name)["champion"] == "3"
     assert aliases(model_name)["previous-champion"] == "1"
     with pytest.raises(ValueError, match="already the champion"):
-        registry.promote_version(
+        champion_changes.promote_version(
             3, actor="cli:tester", reason="", dsn=pg_dsn, model_name=model_name
         )
     with pytest.raises(
         ValueError, match=rf"model {model_name} has no version 7; versions: 1, 2, 3"
     ):
-        registry.promote_version(
+        champion_changes.promote_version(
             7, actor="cli:tester", reason="", dsn=pg_dsn, model_name=model_name
         )
 
@@ -190,9 +191,9 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
 
 def test_rollback_and_promote_explain_what_is_missing(model_name: str, pg_dsn: str) -> None:
     with pytest.raises(ValueError, match="not registered yet"):
-        registry.promote_version(1, actor="t", reason="", dsn=pg_dsn, model_name=model_name)
+        champion_changes.promote_version(1, actor="t", reason="", dsn=pg_dsn, model_name=model_name)
     with pytest.raises(ValueError, match=r"no promotion in governance\.promotion_log"):
-        registry.rollback(actor="t", dsn=pg_dsn, model_name=model_name)
+        champion_changes.rollback(actor="t", dsn=pg_dsn, model_name=model_name)
     assert promotion_log.history(pg_dsn, model_name) == []
 
 

@@ -60,8 +60,9 @@ def served_champion(pg_server: str, mlflow_tracking_uri: str, work: Path) -> Cha
     from credit_risk.feature_build import build_features
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
+    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import promote_version, register_challenger
+    from training.registry import register_challenger
     from training.train import train_candidates
 
     dsn = make_database(pg_server, "serving")
@@ -386,7 +387,8 @@ def test_concurrent_requests_get_exactly_the_answers_they_get_alone(
 def test_a_new_champion_is_picked_up_while_requests_keep_succeeding(
     client: httpx.Client, champion: Champion
 ) -> None:
-    from training.registry import promote_version, register_challenger
+    from training.champion_changes import promote_version
+    from training.registry import register_challenger
 
     second = register_challenger(champion.run_id, model_name=champion.model_name)
     promote_version(

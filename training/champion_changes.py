@@ -1,0 +1,153 @@
+"""Champion changes made by hand: promote a chosen version past the gate, or roll back."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from credit_risk.database import connect
+from training import promotion_log
+from training.registry import (
+    CHAMPION,
+    DEFAULT_MODEL,
+    champion_version,
+    get_version,
+    sync_previous_alias,
+    tag_decision,
+)
+from training.version_metrics import recorded_metrics
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+__all__ = ["ChampionChange", "cli_actor", "promote_version", "rollback"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChampionChange:
+    """A manual promotion or a rollback, as written to the promotion log."""
+
+    model_name: str
+    action: str
+    previous_champion_version: int | None
+    new_champion_version: int
+    reason: str
+    log_id: int
+
+
+def cli_actor() -> str:
+    """The actor recorded for a person at the command line."""
+    return f"cli:{getpass.getuser()}"
+
+
+def _change_champion(
+    client: MlflowClient,
+    *,
+    model_name: str,
+    action: promotion_log.Action,
+    version: ModelVersion,
+    actor: str,
+    reason: str,
+    dsn: str,
+) -> ChampionChange:
+    """Move `champion` to `version` and log it in one transaction, then tag and sync aliases."""
+    champion = champion_version(client, model_name)
+    with connect(dsn) as conn:
+        log_id = promotion_log.insert(
+            conn,
+            model_name=model_name,
+            action=action,
+            actor=actor,
+            reason=reason,
+            challenger_version=version.version,
+            previous_champion_version=None if champion is None else champion.version,
+            new_champion_version=version.version,
+            challenger_metrics=recorded_metrics(client, version),
+            champion_metrics=None if champion is None else recorded_metrics(client, champion),
+        )
+        client.set_registered_model_alias(model_name, CHAMPION, version.version)
+    tag_decision(
+        client,
+        model_name,
+        version.version,
+        action=action,
+        reason=reason,
+        actor=actor,
+        promoted=True,
+    )
+    sync_previous_alias(client, model_name, dsn)
+    log.info("%s: %s version %s is champion (%s)", actor, model_name, version.version, action)
+    return ChampionChange(
+        model_name=model_name,
+        action=action,
+        previous_champion_version=None if champion is None else int(champion.version),
+        new_champion_version=int(version.version),
+        reason=reason,
+        log_id=log_id,
+    )
+
+
+def promote_version(
+    version: int | str, *, actor: str, reason: str, dsn: str, model_name: str = DEFAULT_MODEL
+) -> ChampionChange:
+    """Make a version the champion by hand, bypassing the gate; logged as 'manual_promote'."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    chosen = get_version(client, model_name, version)
+    champion = champion_version(client, model_name)
+    if champion is not None and champion.version == chosen.version:
+        raise ValueError(f"version {chosen.version} is already the champion of {model_name}")
+    return _change_champion(
+        client,
+        model_name=model_name,
+        action="manual_promote",
+        version=chosen,
+        actor=actor,
+        reason=reason,
+        dsn=dsn,
+    )
+
+
+def rollback(
+    *, actor: str, dsn: str, model_name: str = DEFAULT_MODEL, reason: str | None = None
+) -> ChampionChange:
+    """Undo the latest promotion not yet undone: the champion before it becomes champion again."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    entry = promotion_log.rollback_target(promotion_log.history(dsn, model_name, limit=None))
+    if entry is None:
+        raise ValueError(
+            f"model {model_name} has no promotion in governance.promotion_log to roll back; "
+            "promote a version first with 'credit-risk model promote'"
+        )
+    undone, target = entry["new_champion_version"], entry["previous_champion_version"]
+    if target is None:
+        raise ValueError(
+            f"version {undone} was the first champion of {model_name}; there is no earlier "
+            "champion to roll back to (use 'credit-risk model promote --version N' instead)"
+        )
+    champion = champion_version(client, model_name)
+    if champion is None or int(champion.version) != undone:
+        log.warning(
+            "the champion alias (%s) was moved outside the promotion log, which names version %s",
+            None if champion is None else champion.version,
+            undone,
+        )
+    restored = get_version(client, model_name, target)
+    why = f"rollback of the promotion of version {undone} (log entry {entry['id']})"
+    return _change_champion(
+        client,
+        model_name=model_name,
+        action="rollback",
+        version=restored,
+        actor=actor,
+        reason=f"{why}: {reason}" if reason else why,
+        dsn=dsn,
+    )
