@@ -86,7 +86,7 @@ def _fill(dsn: str, rows: int, model: str, version: int) -> float:
 
 
 def _check(dsn: str, model: str) -> tuple[float, dict[str, Any]]:
-    from flows.monitoring import check_drift
+    from flows.drift import check_drift
 
     started = time.perf_counter()
     result = check_drift(window="8d", dsn=dsn, model_name=model, fail_on_alert=False)

@@ -74,7 +74,7 @@ def deployment_specs(settings: Settings) -> list[DeploymentSpec]:
         ),
         DeploymentSpec(
             name="train",
-            flow_path="flows.training:train_model",
+            flow_path="flows.train:train_model",
             description="Train candidates on the current feature mart and run the gate.",
         ),
         DeploymentSpec(
@@ -85,13 +85,13 @@ def deployment_specs(settings: Settings) -> list[DeploymentSpec]:
         ),
         DeploymentSpec(
             name="daily-drift-check",
-            flow_path="flows.monitoring:check_drift",
+            flow_path="flows.drift:check_drift",
             description="Compare recent applications and scores with the champion's reference.",
             cron=_cron(o.drift_check_cron),
         ),
         DeploymentSpec(
             name="retrain-on-drift",
-            flow_path="flows.monitoring:retrain_on_drift",
+            flow_path="flows.drift:retrain_on_drift",
             description="Check drift and retrain when it is found.",
             cron=_cron(o.retrain_on_drift_cron),
         ),
@@ -174,8 +174,8 @@ def build_deployments(settings: Settings) -> list[RunnerDeployment]:
                 parameters=dict(spec.parameters),
                 description=spec.description,
                 tags=TAGS,
-                # A file-path entrypoint puts flows/ on sys.path, where flows/training.py
-                # would shadow the training package.
+                # A module path imports flows as a package from the project root, the same
+                # way the CLI does, whatever folder the serving process started in.
                 entrypoint_type=EntrypointType.MODULE_PATH,
             ),
         )

@@ -288,7 +288,7 @@ def retrain_on_drift(
 
         pipeline = run_pipeline(generate=False, candidates=candidates)
         return {**result, "retraining": pipeline.get("training")}
-    from flows.training import train_model
+    from flows.train import train_model
 
     lineage = {"trigger": "drift", "trigger_alerts": ",".join(drift_alerts)[:4900]}
     trained = train_model(dsn, lineage=lineage, candidates=candidates)

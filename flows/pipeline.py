@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from credit_risk.settings import Settings
 from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
-from flows.training import train_model
+from flows.train import train_model
 
 
 @task(

@@ -70,7 +70,7 @@ def monitor(
             select(window=window, since=since, until=until, batch=batch)
         else:
             select(window=settings.monitoring.window)
-    from flows.monitoring import check_drift
+    from flows.drift import check_drift
 
     state = check_drift(
         window=window,

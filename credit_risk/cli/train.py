@@ -79,7 +79,7 @@ def train(
         except ValueError as exc:
             fail(str(exc), code=2)
     else:
-        from flows.training import train_model
+        from flows.train import train_model
 
         summary = train_model(runtime.dsn)
     text = json.dumps(summary, indent=2, default=str)

@@ -50,7 +50,7 @@ def training_env(
 
 def _run(dsn: str, runner: str, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], Any]:
     """One train_model run on the named task runner; its summary and its Prefect flow run id."""
-    from flows.training import train_model
+    from flows.train import train_model
 
     monkeypatch.setenv("CREDIT_RUNNER__TASK_RUNNER", runner)
     state = train_model(dsn, candidates=CANDIDATES, return_state=True)

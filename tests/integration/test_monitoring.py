@@ -130,7 +130,7 @@ def book(
 @pytest.fixture(scope="module")
 def recession_run(book: Book) -> Iterator[dict[str, Any]]:
     """retrain_on_drift on the recession batch, with a webhook listening on loopback."""
-    from flows.monitoring import retrain_on_drift
+    from flows.drift import retrain_on_drift
 
     Receiver.received = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
@@ -157,7 +157,7 @@ def _alert_names(result: dict[str, Any]) -> set[str]:
 
 
 def test_a_stable_batch_raises_no_alert(book: Book) -> None:
-    from flows.monitoring import check_drift
+    from flows.drift import check_drift
 
     result = check_drift(batch=STABLE, model_name=book.model_name, dsn=book.dsn)
 
@@ -238,7 +238,7 @@ def test_retraining_starts_on_drift_and_the_gate_decides(
 
 
 def test_scores_without_mature_labels_get_no_quality_section(book: Book) -> None:
-    from flows.monitoring import check_drift
+    from flows.drift import check_drift
     from serving.decision_log import ensure_table
 
     ensure_table(book.dsn)
@@ -267,7 +267,7 @@ def test_scores_without_mature_labels_get_no_quality_section(book: Book) -> None
 
 
 def test_an_empty_window_gives_a_clear_message(book: Book) -> None:
-    from flows.monitoring import check_drift
+    from flows.drift import check_drift
     from serving.decision_log import ensure_table
 
     ensure_table(book.dsn)
@@ -282,7 +282,7 @@ def test_an_empty_window_gives_a_clear_message(book: Book) -> None:
 
 
 def test_alerts_fail_the_flow_run_unless_asked_to_warn(book: Book) -> None:
-    from flows.monitoring import check_drift
+    from flows.drift import check_drift
 
     state = check_drift(
         batch=RECESSION,

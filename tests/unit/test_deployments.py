@@ -39,8 +39,8 @@ def test_default_schedules_daily_score_daily_drift_monthly_retrain(
     assert specs["pipeline"].cron is None and specs["train"].cron is None
     assert specs["monthly-retrain"].flow_path == "flows.pipeline:run_pipeline"
     assert specs["monthly-retrain"].parameters == {"generate": False}
-    assert specs["daily-drift-check"].flow_path == "flows.monitoring:check_drift"
-    assert specs["retrain-on-drift"].flow_path == "flows.monitoring:retrain_on_drift"
+    assert specs["daily-drift-check"].flow_path == "flows.drift:check_drift"
+    assert specs["retrain-on-drift"].flow_path == "flows.drift:retrain_on_drift"
 
 
 def test_schedules_come_from_settings_and_off_turns_one_off(
@@ -98,8 +98,7 @@ def test_built_deployments_carry_schedules_parameters_and_module_entrypoints(
     assert retrain.parameters == {"generate": False}
     assert not built["daily-score"].schedules  # turned off, still deployed for manual runs
     assert built["train"].parameters == {}  # no connection details are stored in Prefect
-    # A module path, so the runner never puts flows/ on sys.path (flows/training.py would
-    # shadow the training package).
+    # A module path, so runs import flows as a package, as the CLI does.
     assert built["pipeline"].entrypoint == "flows.pipeline.run_pipeline"
     assert all(d.paused is not True for d in built.values())
 
