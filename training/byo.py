@@ -279,20 +279,13 @@ def _register(
     actor: str,
 ) -> dict[str, Any]:
     """Register the best run under NAME; the gate judges it on the split training used."""
-    from training.data import random_split, time_split
+    from training.data import split_for_training
     from training.promotion import promote_if_better
     from training.registry import register_challenger
 
-    if data.date_col:
-        split = time_split(
-            data.frame,
-            date_col=data.date_col,
-            test_months=test_months,
-            validation_months=validation_months,
-            target=data.target,
-        )
-    else:
-        split = random_split(data.frame, data.target, seed)
+    split = split_for_training(
+        data.frame, data.target, data.date_col, test_months, validation_months, seed
+    )
     version = register_challenger(run_id, model_name=name)
     decision = promote_if_better(
         version.version,

@@ -164,6 +164,21 @@ def random_split(frame: pd.DataFrame, target: str = TARGET, seed: int = 42) -> S
     return split
 
 
+def split_for_training(
+    frame: pd.DataFrame,
+    target: str,
+    date_col: str | None,
+    test_months: int,
+    validation_months: int,
+    seed: int,
+) -> Split:
+    """Out-of-time when there is a date column, else stratified random: the one rule that
+    training and the promotion gate share, so the gate judges on the split training used."""
+    if date_col:
+        return time_split(frame, date_col, test_months, validation_months, target=target)
+    return random_split(frame, target, seed)
+
+
 def data_hash(frame: pd.DataFrame) -> str:
     """A content hash of the frame (values and column names), for lineage."""
     digest = hashlib.sha256()

@@ -14,7 +14,7 @@ from typing import TypedDict
 import pandas as pd
 
 from training.candidates import CANDIDATES, FeatureSpec
-from training.data import Split, data_hash, random_split, time_split
+from training.data import Split, data_hash, split_for_training
 from training.scorecard import ScoreScaling
 from training.threshold import CostMatrix
 from training.tune import CalibrationMethod
@@ -71,19 +71,6 @@ class TrainingOptions(TypedDict, total=False):
     seed: int
 
 
-def _split(
-    frame: pd.DataFrame,
-    target: str,
-    date_col: str | None,
-    test_months: int,
-    validation_months: int,
-    seed: int,
-) -> Split:
-    if date_col:
-        return time_split(frame, date_col, test_months, validation_months, target=target)
-    return random_split(frame, target, seed)
-
-
 def _check_frame(frame: pd.DataFrame, target: str, spec: FeatureSpec) -> None:
     if target not in frame.columns:
         raise ValueError(f"target column {target!r} is not in the training frame")
@@ -131,7 +118,7 @@ def plan_training(
     spec = spec or FeatureSpec.from_contract()
     _check_frame(frame, target, spec)
     costs = costs or CostMatrix()
-    split = _split(frame, target, date_col, test_months, validation_months, seed)
+    split = split_for_training(frame, target, date_col, test_months, validation_months, seed)
     lineage = {k: str(v) for k, v in (lineage or {}).items()}
     lineage.setdefault("data_rows", str(len(frame)))
     lineage.setdefault("data_hash", data_hash(frame))
