@@ -140,15 +140,23 @@ def notify(summary: Any, url: str, timeout: float) -> dict[str, Any]:
     return post_webhook(url, payload, timeout)
 
 
-def _run_name() -> str:
+def _checked_target() -> str:
+    """What a run checks, for its name: the batch, the window, or the default window."""
     from prefect.runtime import flow_run
 
     params = flow_run.parameters
-    target = params.get("batch") or params.get("window") or params.get("since") or "default"
-    return f"check-drift-{target}"
+    return str(params.get("batch") or params.get("window") or params.get("since") or "default")
 
 
-@flow(name="check-drift", flow_run_name=_run_name)
+def _check_run_name() -> str:
+    return f"check-drift-{_checked_target()}"
+
+
+def _retrain_run_name() -> str:
+    return f"retrain-on-drift-{_checked_target()}"
+
+
+@flow(name="check-drift", flow_run_name=_check_run_name)
 def check_drift(
     window: str | None = None,
     since: str | None = None,
@@ -240,7 +248,7 @@ def check_drift(
     return Completed(message=summary.headline()[:500], name="Alerting", data=result)
 
 
-@flow(name="retrain-on-drift", flow_run_name="retrain-on-drift")
+@flow(name="retrain-on-drift", flow_run_name=_retrain_run_name)
 def retrain_on_drift(
     window: str | None = None,
     since: str | None = None,

@@ -147,7 +147,14 @@ def register_and_promote(
     }
 
 
-@flow(name="train-model", flow_run_name="train-model", task_runner=configured_task_runner())
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    candidates = flow_run.parameters.get("candidates") or ["all-candidates"]
+    return f"train-{'+'.join(candidates)}-{flow_run.scheduled_start_time:%Y%m%d-%H%M}"
+
+
+@flow(name="train-model", flow_run_name=_run_name, task_runner=configured_task_runner())
 def train_model(
     dsn: str | None = None,
     lineage: dict[str, str] | None = None,

@@ -55,7 +55,16 @@ def _run(dsn: str, runner: str, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[s
     monkeypatch.setenv("CREDIT_RUNNER__TASK_RUNNER", runner)
     state = train_model(dsn, candidates=CANDIDATES, return_state=True)
     assert state.is_completed(), state.message
-    return state.result(), state.state_details.flow_run_id
+    flow_run_id = state.state_details.flow_run_id
+    assert _flow_run_name(flow_run_id).startswith(f"train-{'+'.join(CANDIDATES)}-")
+    return state.result(), flow_run_id
+
+
+def _flow_run_name(flow_run_id: Any) -> str:
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        return str(client.read_flow_run(flow_run_id).name)
 
 
 def _candidate_task_runs(flow_run_id: Any) -> dict[str, Any]:
