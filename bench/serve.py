@@ -4,8 +4,7 @@ Targets: >= 400 requests/s at concurrency 32 with p99 <= 25 ms, reason codes inc
 least mlflow models serve's throughput. Both servers bind loopback only; each load level is
 driven from a separate process for a fixed number of requests. Each level records the load
 average when it started and the client's and server's CPU per request: on a shared machine,
-compare runs by those too. Also times batch scoring with reasons of the whole book marked
-pending (serving.batch, the flow's chunk function); target: 1M applications in under 3 minutes.
+compare runs by those too. Batch scoring has its own benchmark, bench/batch_score.py.
 
     python bench/serve.py [applications] [requests_per_level]
 """
@@ -254,41 +253,6 @@ def _model_input_row() -> dict[str, Any]:
     return {k: (None if v != v else v) for k, v in frame.iloc[0].to_dict().items()}
 
 
-def _batch(dsn: str) -> dict[str, Any]:
-    """Batch scoring with reasons, database reads and writes included, on the whole book.
-
-    Every application of the scratch book is marked pending, then scored through the flow's
-    chunk function (serving.batch.score_pending_chunk) in 50k-row chunks.
-    """
-    from credit_risk.database import connect
-    from serving.batch import ensure_scores_table, score_pending_chunk
-    from serving.model import load_version
-
-    loaded = load_version(MODEL)
-    ensure_scores_table(dsn)
-    with connect(dsn) as conn:
-        conn.execute("update raw.applications set status = 'pending'")
-        conn.execute("delete from serving.scores")
-    started, pending, written, after = time.perf_counter(), 0, 0, 0
-    while True:
-        chunk = score_pending_chunk(dsn, loaded, after, 50_000)
-        if chunk.last_id is None:
-            break
-        pending, written, after = pending + chunk.scored, written + chunk.written, chunk.last_id
-    seconds = time.perf_counter() - started
-    per_second = pending / max(seconds, 1e-9)
-    return {
-        "pending_applications": pending,
-        "written": written,
-        "chunk_size": 50_000,
-        "seconds_with_io": round(seconds, 2),
-        "rows_per_second": round(per_second),
-        "projected_1m_seconds": round(1_000_000 / max(per_second, 1e-9), 1),
-        "target_1m_seconds": 180,
-        "meets_target": 1_000_000 / max(per_second, 1e-9) < 180,
-    }
-
-
 def main(applications: int, requests: int) -> None:
     from _common import scratch_database, write_results
 
@@ -376,7 +340,6 @@ def main(applications: int, requests: int) -> None:
             }
         finally:
             _stop(theirs)
-        figures["batch_scoring"] = _batch(dsn)
     write_results("serve", figures)
 
 
