@@ -125,11 +125,12 @@ def measure_quality(
         html_path=html_path,
         **champion,
     )
+    test_auc = champion["champion_auc"]
     log.info(
-        "quality on %d mature labels: AUC %.3f (test %s), KS %.3f, bad rate %.3f",
+        "quality on %d mature labels: AUC %.3f (champion's test %s), KS %.3f, bad rate %.3f",
         quality.mature_rows,
         quality.auc,
-        champion["champion_auc"],
+        "unknown" if test_auc is None else f"{test_auc:.3f}",
         quality.ks,
         quality.bad_rate,
     )

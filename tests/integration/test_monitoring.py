@@ -142,8 +142,7 @@ def recession_run(book: Book) -> Iterator[dict[str, Any]]:
             batch=RECESSION,
             model_name=book.model_name,
             retrain=True,
-            candidates=["logistic_regression"],
-            rebuild_features=False,
+            candidates=["logistic_regression"],  # the default path: validate, dbt build, train
         )
     finally:
         os.environ.pop("CREDIT_MONITORING__WEBHOOK_URL", None)
