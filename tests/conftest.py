@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,35 @@ def drop_database(admin_dsn: str, dsn: str) -> None:
     name = parse_dsn(dsn).dbname
     with connect(with_database(admin_dsn, "postgres"), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def project_environment(root: Path, dsn: str, mlflow_uri: str, prefix: str) -> dict[str, str]:
+    """Settings for one test module's own database, experiment, model, artifacts and reports."""
+    return {
+        "CREDIT_DATABASE__DSN": dsn,
+        "CREDIT_MLFLOW__TRACKING_URI": mlflow_uri,
+        "CREDIT_MLFLOW__EXPERIMENT": f"{prefix}-{uuid.uuid4().hex[:6]}",
+        "CREDIT_MLFLOW__REGISTERED_MODEL": f"credit-risk-{prefix}-{uuid.uuid4().hex[:6]}",
+        "CREDIT_MLFLOW__ARTIFACT_LOCATION": str(root / "artifacts"),
+        "CREDIT_PATHS__STATE_DIR": str(root / "state"),
+        "CREDIT_PATHS__REPORTS_DIR": str(root / "reports"),
+        "CREDIT_TRAINING__SEARCH_TRIALS": "1",
+    }
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Set environment variables for a block, then put back what was there before."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield values
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture

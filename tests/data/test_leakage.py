@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import drop_database, make_database
 
 from credit_risk.database import connect
 from credit_risk.feature_build import build_features
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
+from tests.conftest import drop_database, make_database
 
 pytestmark = pytest.mark.integration
 

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from credit_risk.database import connect
 from serving.batch_summary import BAND_ORDER
-from tests.integration.test_serving_http import Champion, served_champion
+from tests.integration.champion import Champion
 
 pytestmark = pytest.mark.integration
 
 CHUNK = 10
-
-
-@pytest.fixture(scope="module")
-def champion(
-    pg_server: str, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
-) -> Champion:
-    work = Path(tmp_path_factory.mktemp("champion"))
-    return served_champion(pg_server, mlflow_tracking_uri, work)
 
 
 def _pending(dsn: str) -> int:

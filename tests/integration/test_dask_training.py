@@ -9,19 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_serving_http import Champion, served_champion
+from tests.integration.champion import Champion
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CANDIDATES = ["logistic_regression", "lightgbm"]
-
-
-@pytest.fixture(scope="module")
-def champion(
-    pg_server: str, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
-) -> Champion:
-    """Reused for its database: generated applications with dbt features already built."""
-    return served_champion(pg_server, mlflow_tracking_uri, tmp_path_factory.mktemp("champion"))
 
 
 @pytest.fixture

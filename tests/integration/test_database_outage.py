@@ -20,7 +20,7 @@ from credit_risk.database import (
     parse_dsn,
     with_database,
 )
-from tests.integration.test_serving_http import Champion, served_champion
+from tests.integration.champion import Champion
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,13 +33,6 @@ PENDING = """
 select count(*) from marts.application_features
 join raw.applications using (application_id) where status = 'pending'
 """
-
-
-@pytest.fixture(scope="module")
-def champion(
-    pg_server: str, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
-) -> Champion:
-    return served_champion(pg_server, mlflow_tracking_uri, tmp_path_factory.mktemp("champion"))
 
 
 @pytest.fixture

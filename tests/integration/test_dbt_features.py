@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import drop_database, make_database
 
 from credit_risk.contract import FEATURES, KEY_COLUMNS
 from credit_risk.database import connect
 from credit_risk.feature_build import FeatureBuildError, FeatureBuildResult, build_features
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
+from tests.conftest import drop_database, make_database
 
 pytestmark = pytest.mark.integration
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from credit_risk.database import connect
 from credit_risk.finance import application_ratios
-from tests.integration.test_serving_http import Champion, served_champion
+from tests.integration.champion import Champion
 
 pytestmark = pytest.mark.integration
 
@@ -26,14 +25,6 @@ left join intermediate.int_collateral_aggregated_to_applications as c using (app
 order by a.application_id
 """
 RATIOS = ("dti", "emi_to_income", "lti", "foir", "ltv", "residual_income")
-
-
-@pytest.fixture(scope="module")
-def champion(
-    pg_server: str, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
-) -> Champion:
-    work = Path(tmp_path_factory.mktemp("champion"))
-    return served_champion(pg_server, mlflow_tracking_uri, work)
 
 
 def test_every_application_matches_dbt_affordability(champion: Champion) -> None:

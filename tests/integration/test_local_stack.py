@@ -23,26 +23,13 @@ import pytest
 from credit_risk.stack.ports import is_port_free
 from credit_risk.stack.processes import is_alive, processes_with_marker
 from credit_risk.stack.state import StackState, state_file
+from tests.integration.applications import SAFE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).with_name("credit-risk"))
 MODEL = "credit-risk-stack"
-SAFE: dict[str, Any] = {
-    "loan_amount": 2_000.0,
-    "tenure_months": 12,
-    "interest_rate": 6.0,
-    "loan_purpose": "home",
-    "monthly_income": 20_000.0,
-    "existing_monthly_debt": 0.0,
-    "employment_type": "salaried",
-    "years_employed": 15.0,
-    "age_years": 45,
-    "dependents": 0,
-    "collateral_value": 50_000.0,
-    "has_guarantor": True,
-}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from typing import Any, ClassVar
 import pytest
 
 from credit_risk.database import connect
-from tests.conftest import drop_database, make_database
+from tests.conftest import drop_database, environment, make_database, project_environment
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +65,16 @@ def book(
     prefect_harness: None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Book]:
+    root = Path(tmp_path_factory.mktemp("monitoring"))
+    dsn = make_database(pg_server, "monitoring")
+    env = {**project_environment(root, dsn, mlflow_tracking_uri, "monitoring"), **BOOK_LIMITS}
+    with environment(env):
+        yield _trained_book(dsn, env, root)
+    drop_database(pg_server, dsn)
+
+
+def _trained_book(dsn: str, env: dict[str, str], root: Path) -> Book:
+    """A baseline book with a promoted champion, plus a stable and a recession batch."""
     from credit_risk.feature_build import build_features
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
@@ -75,22 +84,6 @@ def book(
     from training.registry import register_challenger
     from training.tracking import ensure_experiment
     from training.train import train_candidates
-
-    root = Path(tmp_path_factory.mktemp("monitoring"))
-    dsn = make_database(pg_server, "monitoring")
-    env = {
-        "CREDIT_DATABASE__DSN": dsn,
-        "CREDIT_MLFLOW__TRACKING_URI": mlflow_tracking_uri,
-        "CREDIT_MLFLOW__EXPERIMENT": f"monitoring-{uuid.uuid4().hex[:6]}",
-        "CREDIT_MLFLOW__REGISTERED_MODEL": f"credit-risk-monitoring-{uuid.uuid4().hex[:6]}",
-        "CREDIT_MLFLOW__ARTIFACT_LOCATION": str(root / "artifacts"),
-        "CREDIT_PATHS__STATE_DIR": str(root / "state"),
-        "CREDIT_PATHS__REPORTS_DIR": str(root / "reports"),
-        "CREDIT_TRAINING__SEARCH_TRIALS": "1",
-        **BOOK_LIMITS,
-    }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
 
     load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=11))
     build_features(dsn, target_path=root / "dbt-target")
@@ -117,14 +110,7 @@ def book(
     )
     for batch in (STABLE, RECESSION):
         build_batch(dsn, batch, root / "dbt-target")
-    yield Book(dsn, name, int(version.version), root / "reports")
-
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    drop_database(pg_server, dsn)
+    return Book(dsn, name, int(version.version), root / "reports")
 
 
 @pytest.fixture(scope="module")

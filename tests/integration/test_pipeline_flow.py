@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +9,7 @@ from typing import Any
 import pytest
 
 from credit_risk.database import connect
-from tests.conftest import drop_database, make_database
+from tests.conftest import drop_database, environment, make_database, project_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -27,24 +25,8 @@ def pipeline_env(
 ) -> Iterator[dict[str, str]]:
     dsn = make_database(pg_server, "pipeline")
     root = tmp_path_factory.mktemp("pipeline")
-    env = {
-        "CREDIT_DATABASE__DSN": dsn,
-        "CREDIT_MLFLOW__TRACKING_URI": mlflow_tracking_uri,
-        "CREDIT_MLFLOW__EXPERIMENT": f"pipeline-{uuid.uuid4().hex[:6]}",
-        "CREDIT_MLFLOW__REGISTERED_MODEL": f"credit-risk-{uuid.uuid4().hex[:6]}",
-        "CREDIT_MLFLOW__ARTIFACT_LOCATION": str(root / "artifacts"),
-        "CREDIT_PATHS__STATE_DIR": str(root / "state"),
-        "CREDIT_PATHS__REPORTS_DIR": str(root / "reports"),
-        "CREDIT_TRAINING__SEARCH_TRIALS": "1",
-    }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    yield env
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with environment(project_environment(root, dsn, mlflow_tracking_uri, "pipeline")) as env:
+        yield env
     drop_database(pg_server, dsn)
 
 

@@ -9,11 +9,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from tests.integration.test_serving_http import API_KEY, champion, server
+from tests.integration.service import API_KEY
 
 pytestmark = pytest.mark.integration
 
-__all__ = ["champion", "server"]  # fixtures shared with the HTTP tests
 
 MAX_EXAMPLES = 25
 OPERATIONS = ("/score", "/score_batch", "/explain", "/model_info")

@@ -1,172 +1,27 @@
 """The scoring service over real HTTP: `bentoml serve` on a loopback port, a real champion.
 
-One champion is trained per test session (3000 generated applications, LightGBM, one trial)
-by `served_champion`, which the feature-parity, batch-scoring and fuzz tests share.
+The champion and the running service are fixtures in this folder's conftest.py, shared with
+the fuzz, batch-scoring, parity, Dask and outage tests.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from credit_risk.database import (
-    ConnectionParts,
-    build_dsn,
-    connect,
-    parse_dsn,
-    sqlalchemy_url,
-)
-from tests.conftest import make_database
+from credit_risk.database import connect
+from tests.integration.applications import RISKY, SAFE
+from tests.integration.champion import Champion
+from tests.integration.service import API_KEY, RELOAD_SECONDS
 
 pytestmark = pytest.mark.integration
-
-API_KEY = "test-key-" + uuid.uuid4().hex[:8]
-ROOT = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 90
-RELOAD_SECONDS = 2
-
-
-@dataclass(frozen=True)
-class Champion:
-    dsn: str
-    model_name: str
-    version: int
-    run_id: str
-    threshold: float
-
-
-_CHAMPION: dict[str, Champion] = {}
-
-
-def served_champion(pg_server: str, mlflow_tracking_uri: str, work: Path) -> Champion:
-    """Generated data, dbt features and a promoted LightGBM champion, built once per session."""
-    if "champion" in _CHAMPION:
-        return _CHAMPION["champion"]
-    import mlflow
-
-    from credit_risk.feature_build import build_features
-    from credit_risk.synthetic.config import GeneratorConfig
-    from credit_risk.synthetic.loader import load_raw
-    from training.champion_changes import promote_version
-    from training.data import load_training_frame
-    from training.registry import register_challenger
-    from training.train import train_candidates
-
-    dsn = make_database(pg_server, "serving")
-    load_raw(dsn, GeneratorConfig(applications=3000, seed=21))
-    build_features(dsn, target_path=work / "dbt-target")
-    experiment = f"serving-{uuid.uuid4().hex[:8]}"
-    mlflow.create_experiment(experiment, artifact_location=(work / "artifacts").as_uri())
-    result = train_candidates(
-        load_training_frame(dsn),
-        experiment=experiment,
-        candidates=["lightgbm"],
-        n_trials=1,
-        timeout=20,
-        folds=2,
-    )
-    name = f"credit-risk-serving-{uuid.uuid4().hex[:6]}"
-    version = register_challenger(result.best_run_id, model_name=name)
-    promote_version(version.version, actor="test", reason="serving tests", dsn=dsn, model_name=name)
-    _CHAMPION["champion"] = Champion(
-        dsn, name, int(version.version), result.best_run_id, result.threshold
-    )
-    return _CHAMPION["champion"]
-
-
-@pytest.fixture(scope="session")
-def champion(
-    pg_server: str, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
-) -> Champion:
-    return served_champion(pg_server, mlflow_tracking_uri, tmp_path_factory.mktemp("champion"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def service_role_uri(pg_server: str, mlflow_tracking_uri: str) -> tuple[str, str]:
-    """A login role of its own for the service's MLflow connection, so a test can cut it off."""
-    role = f"svc_{uuid.uuid4().hex[:8]}"
-    with connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'create role "{role}" login superuser')
-    store = parse_dsn(mlflow_tracking_uri.replace("+psycopg2", ""))
-    parts = ConnectionParts(store.host, store.port, role, "", store.dbname)
-    return role, sqlalchemy_url(build_dsn(parts), driver="psycopg2")
-
-
-@pytest.fixture(scope="module")
-def server(
-    champion: Champion,
-    pg_server: str,
-    mlflow_tracking_uri: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[str, Any]]:
-    role, uri = service_role_uri(pg_server, mlflow_tracking_uri)
-    work = tmp_path_factory.mktemp("bentoml")
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "CREDIT_"))},
-        "CREDIT_DATABASE__DSN": champion.dsn,
-        "CREDIT_MLFLOW__TRACKING_URI": uri,
-        "CREDIT_MLFLOW__REGISTERED_MODEL": champion.model_name,
-        "CREDIT_SERVING__API_KEY": API_KEY,
-        "CREDIT_SERVING__RELOAD_SECONDS": str(RELOAD_SECONDS),
-        "CREDIT_PATHS__STATE_DIR": str(work / "state"),
-        "BENTOML_HOME": str(work / "bentoml"),
-        "BENTOML_DO_NOT_TRACK": "true",
-    }
-    bentoml = str(Path(sys.executable).with_name("bentoml"))
-    command = [bentoml, "serve", "serving.service:CreditRiskService", "--host", "127.0.0.1"]
-    log = (work / "serve.log").open("w")
-    child = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + READY_TIMEOUT
-    try:
-        while True:
-            if child.poll() is not None:
-                pytest.fail(f"bentoml serve exited: {(work / 'serve.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"not ready in {READY_TIMEOUT} s: {(work / 'serve.log').read_text()}")
-            time.sleep(0.5)
-        yield {"base": base, "role": role, "log": work / "serve.log", "pid": child.pid}
-    finally:
-        os.killpg(child.pid, signal.SIGTERM)
-        try:
-            child.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait(5)
-        log.close()
-        with connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'alter role "{role}" login')
 
 
 @pytest.fixture
@@ -174,35 +29,6 @@ def client(server: dict[str, Any]) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     with httpx.Client(base_url=server["base"], headers=headers, timeout=30) as c:
         yield c
-
-
-SAFE: dict[str, Any] = {
-    "loan_amount": 2_000.0,
-    "tenure_months": 12,
-    "interest_rate": 6.0,
-    "loan_purpose": "home",
-    "monthly_income": 20_000.0,
-    "existing_monthly_debt": 0.0,
-    "employment_type": "salaried",
-    "years_employed": 15.0,
-    "age_years": 45,
-    "dependents": 0,
-    "collateral_value": 50_000.0,
-    "has_guarantor": True,
-}
-RISKY: dict[str, Any] = {
-    "loan_amount": 150_000.0,
-    "tenure_months": 60,
-    "interest_rate": 32.0,
-    "loan_purpose": "personal",
-    "monthly_income": 1_500.0,
-    "existing_monthly_debt": 1_400.0,
-    "monthly_rent": 600.0,
-    "employment_type": "contract",
-    "years_employed": 0.2,
-    "age_years": 21,
-    "dependents": 4,
-}
 
 
 def _check_reasons(body: dict[str, Any]) -> None:

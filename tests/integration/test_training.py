@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import drop_database, make_database
 
 from credit_risk.feature_build import build_features
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
+from tests.conftest import drop_database, make_database
 from training.candidates import CANDIDATES, CreditRiskModel, FeatureSpec
 from training.data import load_training_frame
 from training.selection import TrainingResult

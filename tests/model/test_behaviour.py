@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import drop_database, make_database
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from credit_risk.feature_build import build_features
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
+from tests.conftest import drop_database, make_database
 from training.candidates import BOOSTING_THREADS, CANDIDATES, GRADIENT_BOOSTING, build_pipeline
 from training.data import Split, load_training_frame, time_split
 from training.tune import calibrate

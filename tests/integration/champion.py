@@ -1,0 +1,62 @@
+"""One trained, promoted champion per test session, shared by the tests that need a model.
+
+`served_champion` generates 3000 applications, builds the dbt features, trains LightGBM with
+one search trial and promotes it; the serving, batch-scoring, parity, fuzz, Dask and outage
+tests all use the same one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import make_database
+
+
+@dataclass(frozen=True)
+class Champion:
+    dsn: str
+    model_name: str
+    version: int
+    run_id: str
+    threshold: float
+
+
+_CHAMPION: dict[str, Champion] = {}
+
+
+def served_champion(pg_server: str, mlflow_tracking_uri: str, work: Path) -> Champion:
+    """Generated data, dbt features and a promoted LightGBM champion, built once per session."""
+    if "champion" in _CHAMPION:
+        return _CHAMPION["champion"]
+    import mlflow
+
+    from credit_risk.feature_build import build_features
+    from credit_risk.synthetic.config import GeneratorConfig
+    from credit_risk.synthetic.loader import load_raw
+    from training.champion_changes import promote_version
+    from training.data import load_training_frame
+    from training.registry import register_challenger
+    from training.train import train_candidates
+
+    dsn = make_database(pg_server, "serving")
+    load_raw(dsn, GeneratorConfig(applications=3000, seed=21))
+    build_features(dsn, target_path=work / "dbt-target")
+    experiment = f"serving-{uuid.uuid4().hex[:8]}"
+    mlflow.create_experiment(experiment, artifact_location=(work / "artifacts").as_uri())
+    result = train_candidates(
+        load_training_frame(dsn),
+        experiment=experiment,
+        candidates=["lightgbm"],
+        n_trials=1,
+        timeout=20,
+        folds=2,
+    )
+    name = f"credit-risk-serving-{uuid.uuid4().hex[:6]}"
+    version = register_challenger(result.best_run_id, model_name=name)
+    promote_version(version.version, actor="test", reason="serving tests", dsn=dsn, model_name=name)
+    _CHAMPION["champion"] = Champion(
+        dsn, name, int(version.version), result.best_run_id, result.threshold
+    )
+    return _CHAMPION["champion"]
