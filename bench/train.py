@@ -31,7 +31,7 @@ def main(sizes: list[int]) -> None:
     import mlflow
 
     from training.data import load_training_frame
-    from training.threshold import CostMatrix
+    from training.plan import options_from_settings
     from training.train import train_candidates
 
     t = Settings(_env_file=None).training  # type: ignore[call-arg]
@@ -58,12 +58,7 @@ def main(sizes: list[int]) -> None:
             result = train_candidates(
                 frame,
                 experiment=experiment,
-                test_months=t.test_months,
-                validation_months=t.validation_months,
-                costs=CostMatrix(t.cost_false_negative, t.cost_false_positive),
-                n_trials=t.search_trials,
-                timeout=t.search_timeout_seconds,
-                search_sample_rows=t.search_sample_rows,
+                **options_from_settings(t),
             )
             total = time.perf_counter() - started
             per_candidate = {}

@@ -38,23 +38,16 @@ def plan(
     frame: Any, settings: Settings, lineage: dict[str, str], candidates: list[str] | None
 ) -> Any:
     """Split the data and open the parent MLflow run the candidates nest under."""
-    from training.plan import plan_training
-    from training.threshold import CostMatrix
+    from training.plan import options_from_settings, plan_training
     from training.tracking import ensure_experiment
 
     ensure_experiment(settings.mlflow.experiment, settings.artifact_dir)
-    t = settings.training
     return plan_training(
         frame,
         experiment=settings.mlflow.experiment,
         candidates=candidates,
-        test_months=t.test_months,
-        validation_months=t.validation_months,
-        costs=CostMatrix(t.cost_false_negative, t.cost_false_positive),
-        n_trials=t.search_trials,
-        timeout=t.search_timeout_seconds,
-        search_sample_rows=t.search_sample_rows,
         lineage=lineage,
+        **options_from_settings(settings.training),
     )
 
 

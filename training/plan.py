@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
 
@@ -18,6 +18,9 @@ from training.data import Split, data_hash, split_for_training
 from training.scorecard import ScoreScaling
 from training.threshold import CostMatrix
 from training.tune import CalibrationMethod
+
+if TYPE_CHECKING:
+    from credit_risk.settings import TrainingSettings
 
 __all__ = ["DEFAULT_SCALING", "TrainingOptions", "TrainingPlan", "plan_training"]
 
@@ -69,6 +72,18 @@ class TrainingOptions(TypedDict, total=False):
     scaling: ScoreScaling
     lineage: dict[str, str] | None
     seed: int
+
+
+def options_from_settings(training: TrainingSettings) -> TrainingOptions:
+    """The split, costs and search budget that the training settings configure."""
+    return {
+        "test_months": training.test_months,
+        "validation_months": training.validation_months,
+        "costs": CostMatrix(training.cost_false_negative, training.cost_false_positive),
+        "n_trials": training.search_trials,
+        "timeout": training.search_timeout_seconds,
+        "search_sample_rows": training.search_sample_rows,
+    }
 
 
 def _check_frame(frame: pd.DataFrame, target: str, spec: FeatureSpec) -> None:
