@@ -20,6 +20,7 @@ import pandas as pd
 
 from credit_risk import contract
 from monitoring.frames import categorical_columns, numeric_columns
+from training.metrics import PSI_ACT, psi_band
 
 if TYPE_CHECKING:
     from credit_risk.settings import MonitoringSettings
@@ -38,13 +39,11 @@ log = logging.getLogger(__name__)
 
 DECILE_PSI = "decile_psi"
 SCORE_COLUMN = "probability"
-PSI_WATCH = 0.10
 # Evidently tests whose score is a p-value: drift is a score *below* the threshold.
 P_VALUE_METHODS = frozenset(
     {"ks", "chisquare", "z", "t_test", "mannw", "anderson", "fisher_exact", "cramer_von_mises"}
     | {"g_test", "epps_singleton", "es"}
 )
-PSI_ACT = 0.25
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class FeatureDrift:
         """PSI band (stable < 0.10 ≤ watch ≤ 0.25 < act); methods other than PSI have none."""
         if "psi" not in self.method:
             return "drifted" if self.drifted else "ok"
-        return _band(self.value)
+        return psi_band(self.value)
 
     @property
     def mean_shift(self) -> float | None:
@@ -96,16 +95,10 @@ class DriftResult:
 
     @property
     def score_band(self) -> str:
-        return _band(self.score_psi)
+        return psi_band(self.score_psi)
 
     def by_feature(self) -> dict[str, FeatureDrift]:
         return {f.feature: f for f in self.features}
-
-
-def _band(value: float) -> str:
-    if value < PSI_WATCH:
-        return "stable"
-    return "watch" if value <= PSI_ACT else "act"
 
 
 def _decile_psi(
