@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
+
+if TYPE_CHECKING:
+    from training.plan import TrainingOptions
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -58,3 +61,31 @@ def scratch_database(prefix: str) -> Iterator[str]:
             yield dsn
         finally:
             server.stop()
+
+
+def promoted_champion(
+    dsn: str,
+    frame: Any,
+    *,
+    experiment: str,
+    model_name: str,
+    artifact_root: Path,
+    **options: Unpack[TrainingOptions],
+) -> int:
+    """Train the given candidates (one search trial by default), promote the best as champion.
+
+    What a benchmark needs is a realistic model to score with, not a tuned one.
+    """
+    from training.champion_changes import promote_version
+    from training.registry import register_challenger
+    from training.tracking import ensure_experiment
+    from training.train import train_candidates
+
+    ensure_experiment(experiment, artifact_root)
+    options.setdefault("n_trials", 1)
+    result = train_candidates(frame, experiment=experiment, **options)
+    version = register_challenger(result.best_run_id, model_name=model_name)
+    promote_version(
+        version.version, actor="bench", reason="benchmark", dsn=dsn, model_name=model_name
+    )
+    return int(version.version)

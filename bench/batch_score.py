@@ -62,19 +62,19 @@ def _stage(name: str, started: float) -> float:
 
 
 def _champion(dsn: str, work: Path) -> None:
-    import mlflow
+    from _common import promoted_champion
 
-    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import register_challenger
-    from training.train import train_candidates
 
     frame = load_training_frame(dsn)
-    sample = frame.sample(n=min(TRAINING_SAMPLE, len(frame)), random_state=7)
-    mlflow.create_experiment("bench-batch", artifact_location=(work / "artifacts").as_uri())
-    result = train_candidates(sample, experiment="bench-batch", candidates=["lightgbm"], n_trials=1)
-    version = register_challenger(result.best_run_id, model_name=MODEL)
-    promote_version(version.version, actor="bench", reason="bench", dsn=dsn, model_name=MODEL)
+    promoted_champion(
+        dsn,
+        frame.sample(n=min(TRAINING_SAMPLE, len(frame)), random_state=7),
+        experiment="bench-batch",
+        model_name=MODEL,
+        candidates=["lightgbm"],
+        artifact_root=work / "artifacts",
+    )
 
 
 def main(applications: int) -> None:

@@ -41,30 +41,26 @@ limit %(rows)s
 
 def _book(dsn: str, work: Path) -> tuple[str, int]:
     """Generate, build and train a champion; returns (model name, version)."""
+    from _common import promoted_champion
+
     from credit_risk.feature_build import build_features
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
-    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import register_challenger
-    from training.tracking import ensure_experiment
-    from training.train import train_candidates
 
     load_raw(dsn, GeneratorConfig(applications=BOOK_APPLICATIONS, seed=1))
     build_features(dsn, target_path=work / "dbt-target")
-    experiment = os.environ["CREDIT_MLFLOW__EXPERIMENT"]
-    ensure_experiment(experiment, work / "artifacts")
-    result = train_candidates(
+    name = os.environ["CREDIT_MLFLOW__REGISTERED_MODEL"]
+    version = promoted_champion(
+        dsn,
         load_training_frame(dsn),
-        experiment=experiment,
+        experiment=os.environ["CREDIT_MLFLOW__EXPERIMENT"],
+        model_name=name,
         candidates=["logistic_regression"],
-        n_trials=1,
+        artifact_root=work / "artifacts",
         folds=2,
     )
-    name = os.environ["CREDIT_MLFLOW__REGISTERED_MODEL"]
-    version = register_challenger(result.best_run_id, model_name=name)
-    promote_version(version.version, actor="bench", reason="benchmark", dsn=dsn, model_name=name)
-    return name, int(version.version)
+    return name, version
 
 
 def _fill(dsn: str, rows: int, model: str, version: int) -> float:

@@ -225,24 +225,24 @@ def _stop(child: subprocess.Popen[Any]) -> None:
 
 def _prepare(dsn: str, store: str, work: Path, applications: int) -> None:
     import mlflow
+    from _common import promoted_champion
 
     from credit_risk.feature_build import build_features
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
-    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import register_challenger
-    from training.train import train_candidates
 
     load_raw(dsn, GeneratorConfig(applications=applications, seed=7))
     build_features(dsn, target_path=work / "dbt-target")
     mlflow.set_tracking_uri(store)
-    mlflow.create_experiment("bench-serve", artifact_location=(work / "artifacts").as_uri())
-    result = train_candidates(
-        load_training_frame(dsn), experiment="bench-serve", candidates=["lightgbm"], n_trials=1
+    promoted_champion(
+        dsn,
+        load_training_frame(dsn),
+        experiment="bench-serve",
+        model_name=MODEL,
+        candidates=["lightgbm"],
+        artifact_root=work / "artifacts",
     )
-    version = register_challenger(result.best_run_id, model_name=MODEL)
-    promote_version(version.version, actor="bench", reason="bench", dsn=dsn, model_name=MODEL)
 
 
 def _model_input_row() -> dict[str, Any]:
