@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import make_database
 
@@ -23,40 +24,43 @@ class Champion:
     threshold: float
 
 
-_CHAMPION: dict[str, Champion] = {}
+def promote_trained(
+    dsn: str, frame: Any, *, experiment: str, model_name: str, reason: str, candidate: str
+) -> tuple[int, Any]:
+    """Train one candidate with the smallest search, register it and promote it by hand."""
+    from training.champion_changes import promote_version
+    from training.registry import register_challenger
+    from training.train import train_candidates
+
+    result = train_candidates(
+        frame, experiment=experiment, candidates=[candidate], n_trials=1, timeout=20, folds=2
+    )
+    version = register_challenger(result.best_run_id, model_name=model_name)
+    promote_version(version.version, actor="test", reason=reason, dsn=dsn, model_name=model_name)
+    return int(version.version), result
 
 
 def served_champion(pg_server: str, mlflow_tracking_uri: str, work: Path) -> Champion:
-    """Generated data, dbt features and a promoted LightGBM champion, built once per session."""
-    if "champion" in _CHAMPION:
-        return _CHAMPION["champion"]
+    """Generated data, dbt features and a promoted LightGBM champion (a session fixture)."""
     import mlflow
 
     from credit_risk.feature_build import build_features
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
-    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import register_challenger
-    from training.train import train_candidates
 
     dsn = make_database(pg_server, "serving")
     load_raw(dsn, GeneratorConfig(applications=3000, seed=21))
     build_features(dsn, target_path=work / "dbt-target")
     experiment = f"serving-{uuid.uuid4().hex[:8]}"
     mlflow.create_experiment(experiment, artifact_location=(work / "artifacts").as_uri())
-    result = train_candidates(
+    name = f"credit-risk-serving-{uuid.uuid4().hex[:6]}"
+    version, result = promote_trained(
+        dsn,
         load_training_frame(dsn),
         experiment=experiment,
-        candidates=["lightgbm"],
-        n_trials=1,
-        timeout=20,
-        folds=2,
+        model_name=name,
+        reason="serving tests",
+        candidate="lightgbm",
     )
-    name = f"credit-risk-serving-{uuid.uuid4().hex[:6]}"
-    version = register_challenger(result.best_run_id, model_name=name)
-    promote_version(version.version, actor="test", reason="serving tests", dsn=dsn, model_name=name)
-    _CHAMPION["champion"] = Champion(
-        dsn, name, int(version.version), result.best_run_id, result.threshold
-    )
-    return _CHAMPION["champion"]
+    return Champion(dsn, name, version, result.best_run_id, result.threshold)

@@ -20,6 +20,7 @@ import pytest
 
 from credit_risk.database import connect
 from tests.conftest import drop_database, environment, make_database, project_environment
+from tests.integration.champion import promote_trained
 
 pytestmark = pytest.mark.integration
 
@@ -79,28 +80,21 @@ def _trained_book(dsn: str, env: dict[str, str], root: Path) -> Book:
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
     from monitoring.current import build_batch
-    from training.champion_changes import promote_version
     from training.data import load_training_frame
-    from training.registry import register_challenger
     from training.tracking import ensure_experiment
-    from training.train import train_candidates
 
     load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=11))
     build_features(dsn, target_path=root / "dbt-target")
     experiment = env["CREDIT_MLFLOW__EXPERIMENT"]
     ensure_experiment(experiment, root / "artifacts")
-    result = train_candidates(
+    name = env["CREDIT_MLFLOW__REGISTERED_MODEL"]
+    version, _ = promote_trained(
+        dsn,
         load_training_frame(dsn),
         experiment=experiment,
-        candidates=["logistic_regression"],
-        n_trials=1,
-        timeout=20,
-        folds=2,
-    )
-    name = env["CREDIT_MLFLOW__REGISTERED_MODEL"]
-    version = register_challenger(result.best_run_id, model_name=name)
-    promote_version(
-        version.version, actor="test", reason="monitoring tests", dsn=dsn, model_name=name
+        model_name=name,
+        reason="monitoring tests",
+        candidate="logistic_regression",
     )
     load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=12), schema=STABLE)
     load_raw(
@@ -110,7 +104,7 @@ def _trained_book(dsn: str, env: dict[str, str], root: Path) -> Book:
     )
     for batch in (STABLE, RECESSION):
         build_batch(dsn, batch, root / "dbt-target")
-    return Book(dsn, name, int(version.version), root / "reports")
+    return Book(dsn, name, version, root / "reports")
 
 
 @pytest.fixture(scope="module")
