@@ -143,11 +143,13 @@
         prior_accounts,
         open_accounts,
         total_credit_limit,
+        total_balance,
         {{ safe_divide('total_balance', 'total_credit_limit') }} as credit_utilization,
         delinquencies as bureau_delinquencies,
         max_dpd as bureau_max_dpd,
         last_delinquency_on,
         enquiries_last_6m,
+        oldest_account_on,
         floor({{ floor_at_zero(months_between('oldest_account_on', 'as_of_on')) }})::integer
             as credit_history_months
 

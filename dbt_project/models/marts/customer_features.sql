@@ -92,6 +92,14 @@ final as (
         bureau.enquiries_last_6m,
         bureau.credit_history_months,
 
+        -- the report itself and the last delinquency with us, so the service can recompute
+        -- the time-dependent features on an application's own date (credit_risk.bureau)
+        bureau.pulled_on as bureau_pulled_on,
+        bureau.total_balance as bureau_total_balance,
+        bureau.last_delinquency_on as bureau_last_delinquency_on,
+        bureau.oldest_account_on as bureau_oldest_account_on,
+        history.last_delinquency_on as last_internal_delinquency_on,
+
         history.prior_loans,
         history.prior_installments,
         history.late_payment_ratio,
