@@ -51,6 +51,16 @@ class Feature:
     monotone: Literal[-1, 0, 1] = 0
     for_training: bool = True
     categories: tuple[str, ...] = field(default_factory=tuple)
+    # The adverse-action reason group (REASON_GROUPS) this feature speaks for; "" = never a reason.
+    reason_group: str = ""
+    # Which side of the feature is unfavourable, for reasons: +1 higher (or True) is worse,
+    # -1 lower (or False) is worse, 0 no side. Defaults to the monotone direction. A value on the
+    # favourable side (collateral pledged, a long history) is never stated as a reason.
+    adverse: Literal[-1, 0, 1] | None = None
+
+    @property
+    def adverse_side(self) -> int:
+        return self.monotone if self.adverse is None else self.adverse
 
     @property
     def sql_type(self) -> str:
@@ -74,6 +84,7 @@ FEATURES: tuple[Feature, ...] = (
         unit="money",
         minimum=500,
         maximum=10_000_000,
+        reason_group="loan_terms",
     ),
     _f(
         "tenure_months",
@@ -84,6 +95,7 @@ FEATURES: tuple[Feature, ...] = (
         unit="months",
         minimum=12,
         maximum=60,
+        reason_group="loan_terms",
     ),
     _f(
         "interest_rate",
@@ -95,6 +107,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=1,
         maximum=40,
         monotone=1,
+        reason_group="loan_terms",
     ),
     _f(
         "emi",
@@ -105,6 +118,7 @@ FEATURES: tuple[Feature, ...] = (
         unit="money",
         minimum=0,
         maximum=1_000_000,
+        reason_group="affordability",
     ),
     _f(
         "monthly_income",
@@ -116,6 +130,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=1,
         maximum=10_000_000,
         monotone=-1,
+        reason_group="income",
     ),
     _f(
         "existing_monthly_debt",
@@ -127,6 +142,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=10_000_000,
         monotone=1,
+        reason_group="affordability",
     ),
     _f(
         "monthly_rent",
@@ -137,6 +153,7 @@ FEATURES: tuple[Feature, ...] = (
         unit="money",
         minimum=0,
         maximum=10_000_000,
+        reason_group="affordability",
     ),
     _f(
         "dti",
@@ -148,6 +165,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=50,
         monotone=1,
+        reason_group="affordability",
     ),
     _f(
         "emi_to_income",
@@ -159,6 +177,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=50,
         monotone=1,
+        reason_group="affordability",
     ),
     _f(
         "lti",
@@ -170,6 +189,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=1000,
         monotone=1,
+        reason_group="affordability",
     ),
     _f(
         "foir",
@@ -181,6 +201,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=50,
         monotone=1,
+        reason_group="affordability",
     ),
     _f(
         "ltv",
@@ -193,6 +214,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=100,
         nullable=True,
         monotone=1,
+        reason_group="security",
     ),
     _f(
         "collateral_value",
@@ -204,6 +226,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=100_000_000,
         nullable=True,
+        reason_group="security",
     ),
     _f(
         "has_collateral",
@@ -212,6 +235,8 @@ FEATURES: tuple[Feature, ...] = (
         "Collateral pledged",
         "Collateral was pledged.",
         unit="flag",
+        reason_group="security",
+        adverse=-1,
     ),
     _f(
         "has_guarantor",
@@ -220,6 +245,8 @@ FEATURES: tuple[Feature, ...] = (
         "Guarantor",
         "A guarantor backs the loan.",
         unit="flag",
+        reason_group="security",
+        adverse=-1,
     ),
     _f(
         "residual_income",
@@ -231,6 +258,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=-10_000_000,
         maximum=10_000_000,
         monotone=-1,
+        reason_group="affordability",
     ),
     _f(
         "age_years",
@@ -241,6 +269,9 @@ FEATURES: tuple[Feature, ...] = (
         unit="years",
         minimum=18,
         maximum=100,
+        # Never less favourable for an older applicant (12 CFR 1002.6(b)(2)): the
+        # boosters are constrained so, and age is never a stated reason.
+        monotone=-1,
     ),
     _f(
         "dependents",
@@ -252,6 +283,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=20,
         nullable=True,
+        reason_group="income",
     ),
     _f(
         "years_employed",
@@ -264,6 +296,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=70,
         nullable=True,
         monotone=-1,
+        reason_group="employment",
     ),
     _f(
         "employment_stability",
@@ -275,7 +308,9 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=1,
         nullable=True,
-        monotone=-1,
+        # Kept for analysis, never for a model: at the same tenure it falls as age rises, so it
+        # would give an older applicant a less favourable value for age (12 CFR 1002.6(b)(2)).
+        for_training=False,
     ),
     _f(
         "income_per_dependent",
@@ -288,6 +323,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=10_000_000,
         nullable=True,
         monotone=-1,
+        reason_group="income",
     ),
     _f(
         "employment_type",
@@ -296,6 +332,7 @@ FEATURES: tuple[Feature, ...] = (
         "Employment type",
         "Kind of employment.",
         categories=EMPLOYMENT_TYPES,
+        reason_group="employment",
     ),
     _f(
         "loan_purpose",
@@ -304,6 +341,7 @@ FEATURES: tuple[Feature, ...] = (
         "Loan purpose",
         "Declared purpose of the loan.",
         categories=LOAN_PURPOSES,
+        reason_group="loan_purpose",
     ),
     # Credit bureau, latest report pulled on or before the application date.
     _f(
@@ -313,6 +351,8 @@ FEATURES: tuple[Feature, ...] = (
         "Thin credit file",
         "No bureau report exists for the applicant.",
         unit="flag",
+        reason_group="credit_history",
+        adverse=1,
     ),
     _f(
         "bureau_score",
@@ -325,6 +365,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=900,
         nullable=True,
         monotone=-1,
+        reason_group="bureau_score",
     ),
     _f(
         "prior_accounts",
@@ -336,6 +377,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=200,
         nullable=True,
+        reason_group="credit_history",
     ),
     _f(
         "open_accounts",
@@ -347,6 +389,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=200,
         nullable=True,
+        reason_group="credit_history",
     ),
     _f(
         "total_credit_limit",
@@ -358,6 +401,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=100_000_000,
         nullable=True,
+        reason_group="utilization",
     ),
     _f(
         "credit_utilization",
@@ -370,6 +414,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=1.5,
         nullable=True,
         monotone=1,
+        reason_group="utilization",
     ),
     _f(
         "bureau_delinquencies",
@@ -382,6 +427,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=100,
         nullable=True,
         monotone=1,
+        reason_group="delinquency",
     ),
     _f(
         "bureau_max_dpd",
@@ -394,6 +440,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=1000,
         nullable=True,
         monotone=1,
+        reason_group="delinquency",
     ),
     _f(
         "months_since_last_delinquency",
@@ -405,6 +452,8 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=600,
         nullable=True,
+        reason_group="delinquency",
+        adverse=-1,
     ),
     _f(
         "enquiries_last_6m",
@@ -417,6 +466,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=100,
         nullable=True,
         monotone=1,
+        reason_group="enquiries",
     ),
     _f(
         "credit_history_months",
@@ -428,6 +478,8 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=900,
         nullable=True,
+        reason_group="credit_history",
+        adverse=-1,
     ),
     # Repayment history with this lender, strictly before the application date.
     _f(
@@ -439,6 +491,7 @@ FEATURES: tuple[Feature, ...] = (
         unit="count",
         minimum=0,
         maximum=100,
+        reason_group="history_with_us",
     ),
     _f(
         "prior_installments",
@@ -449,6 +502,7 @@ FEATURES: tuple[Feature, ...] = (
         unit="count",
         minimum=0,
         maximum=10_000,
+        reason_group="history_with_us",
     ),
     _f(
         "late_payment_ratio",
@@ -461,6 +515,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=1,
         nullable=True,
         monotone=1,
+        reason_group="history_with_us",
     ),
     _f(
         "max_dpd_history",
@@ -473,6 +528,7 @@ FEATURES: tuple[Feature, ...] = (
         maximum=10_000,
         nullable=True,
         monotone=1,
+        reason_group="history_with_us",
     ),
     _f(
         "has_prior_default",
@@ -481,6 +537,8 @@ FEATURES: tuple[Feature, ...] = (
         "Previous default with us",
         "An earlier loan reached 90+ days past due before the application.",
         unit="flag",
+        reason_group="history_with_us",
+        adverse=1,
     ),
     _f(
         "prior_applications_12m",
@@ -491,6 +549,8 @@ FEATURES: tuple[Feature, ...] = (
         unit="count",
         minimum=0,
         maximum=100,
+        reason_group="recent_applications",
+        adverse=1,
     ),
     _f(
         "prior_rejections_12m",
@@ -501,6 +561,8 @@ FEATURES: tuple[Feature, ...] = (
         unit="count",
         minimum=0,
         maximum=100,
+        reason_group="recent_applications",
+        adverse=1,
     ),
     # Carried for fairness checks only, never used by a model.
     _f(
@@ -522,6 +584,25 @@ FEATURES: tuple[Feature, ...] = (
         for_training=False,
     ),
 )
+
+# Adverse-action reason groups (12 CFR 1002.9): related features give one principal reason, in
+# the words of the statement shown to the applicant. Age and the protected attributes belong to
+# no group, so they are never a stated reason.
+REASON_GROUPS: dict[str, str] = {
+    "affordability": "Obligations too high relative to income",
+    "income": "Income insufficient for the amount of credit requested",
+    "loan_terms": "Amount or terms of the credit requested",
+    "loan_purpose": "Purpose of the loan",
+    "security": "Insufficient collateral or guarantee",
+    "employment": "Length or type of employment",
+    "credit_history": "Limited or no credit history",
+    "bureau_score": "Credit bureau score",
+    "utilization": "Balances too high relative to credit limits",
+    "delinquency": "Delinquent past or present credit obligations",
+    "enquiries": "Too many recent credit enquiries",
+    "history_with_us": "Limited or unsatisfactory repayment history with us",
+    "recent_applications": "Recent applications or rejections with us",
+}
 
 # Identifier and time columns of application_features that are not features.
 KEY_COLUMNS: dict[str, str] = {

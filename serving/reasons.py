@@ -11,8 +11,10 @@ Base value + contributions = the raw margin, which is what the calibrator turns 
   construction; one-hot columns are measured against "no level", so the base is the intercept.
 - Other trees (random forest, sklearn HGB): one shap.TreeExplainer built when the model loads.
 
-Reasons are the features with positive impact (toward default), largest first, at most four,
-in plain words from the contract's labels and units.
+Reasons (12 CFR 1002.9) are the contract's reason groups whose contributions sit above those
+of the applicants at the cut-off (ReasonReference), largest first, at most four, in the
+group's statement plus the plain words of its heaviest feature. Age and protected attributes
+belong to no group; a favourable value is never a reason.
 """
 
 from __future__ import annotations
@@ -31,11 +33,10 @@ from credit_risk import contract
 __all__ = [
     "MAX_REASONS",
     "Explainer",
+    "ReasonReference",
     "format_value",
+    "principal_reasons",
     "reason_text",
-    "reasons_for_rows",
-    "top_reason_indices",
-    "top_reasons",
 ]
 
 MAX_REASONS = 4
@@ -43,6 +44,8 @@ MAX_REASONS = 4
 # row (see Explainer.contributions); batch scoring's larger chunks use one matrix product.
 PER_ROW_SUMS_UP_TO = 1000
 _FEATURES = contract.by_name()
+# Missing because it never happened, which is in the applicant's favour.
+_MISSING_MEANS_NEVER = frozenset({"months_since_last_delinquency"})
 # Flags read better as sentences than as "label: yes/no".
 _FLAG_TEXT = {
     ("is_thin_file", True): "Thin credit file (no bureau report)",
@@ -103,78 +106,145 @@ def reason_text(feature: str, value: Any, mean: float | None = None) -> str:
     return f"{spec.label} of {shown} is {direction}"
 
 
-def top_reasons(
-    impacts: Mapping[str, float],
-    values: Mapping[str, Any],
-    means: Mapping[str, float] | None = None,
-    limit: int = MAX_REASONS,
-) -> list[dict[str, Any]]:
-    """The features that pushed toward default, largest impact first, at most `limit`."""
-    means = means or {}
-    risky = sorted(
-        ((f, v) for f, v in impacts.items() if v > 0), key=lambda kv: kv[1], reverse=True
-    )
-    return [
-        {
-            "feature": feature,
-            "value": _plain(values.get(feature)),
-            "impact": float(impact),
-            "text": reason_text(feature, values.get(feature), means.get(feature)),
-        }
-        for feature, impact in risky[:limit]
-    ]
+@dataclass(frozen=True)
+class ReasonReference:
+    """What a reason is measured against: the applicants at the cut-off.
+
+    `contributions` is their mean contribution per explainer feature and `medians` their median
+    value per numeric feature. A rejected applicant's reason is a group whose contributions sit
+    above theirs, so even an applicant better than the average applicant learns what keeps them
+    below the cut-off. Models trained before the reference existed measure against the model's
+    average output (zero contributions) and the training means.
+    """
+
+    contributions: npt.NDArray[np.float64]
+    medians: Mapping[str, float]
+    description: str
+
+    @classmethod
+    def average(cls, features: Sequence[str], means: Mapping[str, float]) -> ReasonReference:
+        return cls(np.zeros(len(features)), dict(means), "the model's average applicant")
 
 
-def top_reason_indices(
-    contributions: npt.NDArray[np.float64], limit: int = MAX_REASONS
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
-    """Per row, the column indices of the `limit` largest contributions, largest first, and
-    which of them are positive (toward default); ties keep the feature order, as top_reasons."""
-    n, width = contributions.shape
-    k = min(limit, width)
-    if k == 0:
-        return np.zeros((n, 0), dtype=np.intp), np.zeros((n, 0), dtype=bool)
-    # A stable sort on the negated values: largest first, equal values in column order.
-    order = np.argsort(-contributions, axis=1, kind="stable")[:, :k]
-    chosen = np.take_along_axis(contributions, order, axis=1)
-    return order, chosen > 0
+@dataclass(frozen=True)
+class _Rule:
+    """How one feature may speak as a reason."""
+
+    index: int
+    name: str
+    group: str
+    side: int
+    is_flag: bool
+    from_bureau: bool
+    from_history: bool
+    median: float | None
 
 
-def reasons_for_rows(
+def _rules(features: Sequence[str], reference: ReasonReference) -> list[_Rule]:
+    rules = []
+    for j, name in enumerate(features):
+        spec = _FEATURES.get(name)
+        if spec is None or not spec.reason_group or not spec.for_training:
+            continue  # age and the protected attributes are never a stated reason
+        median = reference.medians.get(name)
+        rules.append(
+            _Rule(
+                j,
+                name,
+                spec.reason_group,
+                spec.adverse_side,
+                spec.unit == "flag",
+                spec.source == "bureau",
+                spec.source == "history",
+                None if median is None or np.isnan(median) else float(median),
+            )
+        )
+    return rules
+
+
+def _group_of(rule: _Rule, value: Any, thin_file: bool) -> str | None:
+    """The group this value counts toward as a reason, or None when it cannot be one.
+
+    A value on the favourable side (collateral pledged, a guarantor, a bureau file, a history
+    longer than at the cut-off) is never a reason. A missing bureau field of a thin file speaks
+    for the missing file. A missing history field (no earlier loans) or a missing last
+    delinquency (never delinquent) is no fact against the applicant.
+    """
+    if _missing(value):
+        if rule.from_bureau and thin_file:
+            return "credit_history"
+        if rule.from_history or rule.name in _MISSING_MEANS_NEVER:
+            return None
+        return rule.group
+    if rule.side == 0:
+        return rule.group
+    if rule.is_flag:
+        return rule.group if bool(value) == (rule.side > 0) else None
+    if rule.median is None:
+        return rule.group
+    worse = float(value) > rule.median if rule.side > 0 else float(value) < rule.median
+    return rule.group if worse else None
+
+
+def principal_reasons(
     contributions: npt.NDArray[np.float64],
     features: tuple[str, ...],
     rows: Sequence[Mapping[str, Any]],
-    means: Mapping[str, float] | None = None,
+    reference: ReasonReference,
     limit: int = MAX_REASONS,
 ) -> list[list[dict[str, Any]]]:
-    """top_reasons for every row of a (rows × features) contribution matrix at once.
+    """Per row, one to `limit` principal reasons (groups), largest first.
 
-    The ranking is one numpy sort for the whole matrix; text is formatted only for the at most
-    `limit` reasons chosen per row.
+    A group's impact is the sum, over its features that may speak, of the contribution above
+    the reference's mean contribution; groups with a positive impact are reasons. The detail is
+    the group's feature that weighed most, preferring one with a value to one not reported.
     """
-    means = means or {}
-    order, positive = top_reason_indices(contributions, limit)
-    counts = positive.sum(axis=1).tolist()
-    order_list = order.tolist()
-    impacts = np.take_along_axis(contributions, order, axis=1).tolist()
-    # Flags, categories and whole numbers repeat across rows: format each (feature, value) once.
+    rules = _rules(features, reference)
+    above = contributions - reference.contributions
     texts: dict[tuple[str, Any], tuple[Any, str]] = {}
     out: list[list[dict[str, Any]]] = []
-    for row, count, idx, imp in zip(rows, counts, order_list, impacts, strict=True):
+    for i, row in enumerate(rows):
+        thin_file = bool(row.get("is_thin_file"))
+        impact: dict[str, float] = {}
+        detail: dict[str, tuple[bool, float, _Rule]] = {}
+        for rule in rules:
+            value = row.get(rule.name)
+            group = _group_of(rule, value, thin_file)
+            if group is None:
+                continue
+            d = float(above[i, rule.index])
+            impact[group] = impact.get(group, 0.0) + d
+            rank = (not _missing(value), d, rule)
+            if group not in detail or rank[:2] > detail[group][:2]:
+                detail[group] = rank
+        chosen = sorted((g for g in impact if impact[g] > 0), key=impact.__getitem__, reverse=True)
         reasons = []
-        for j in range(count):
-            feature = features[idx[j]]
-            value = row.get(feature)
-            key = (feature, value)
+        for group in chosen[:limit]:
+            rule = detail[group][2]
+            value = row.get(rule.name)
+            key = (rule.name, value)
             known = texts.get(key)
             if known is None:
-                known = (_plain(value), reason_text(feature, value, means.get(feature)))
+                known = (_plain(value), reason_text(rule.name, value, rule.median))
                 texts[key] = known
             reasons.append(
-                {"feature": feature, "value": known[0], "impact": imp[j], "text": known[1]}
+                {
+                    "group": group,
+                    "feature": rule.name,
+                    "value": known[0],
+                    "impact": impact[group],
+                    "text": f"{contract.REASON_GROUPS[group]}: {_lower_first(known[1])}",
+                }
             )
         out.append(reasons)
     return out
+
+
+def _lower_first(text: str) -> str:
+    """'Debt-to-income ratio ...' → 'debt-to-income ratio ...', but 'LTV ...' stays."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def _plain(value: Any) -> Any:

@@ -11,6 +11,7 @@ from training.candidates import BOOSTING_THREADS, CreditRiskModel
 from training.evaluate import Evaluation, evaluate
 from training.monotonicity import monotone_violations, worst_violation
 from training.plan import TrainingPlan
+from training.reason_reference import cut_off_reference
 from training.tune import calibrate, search
 
 __all__ = ["CandidateOutcome", "train_candidate"]
@@ -68,6 +69,9 @@ def _train_one(plan: TrainingPlan, name: str) -> Evaluation:
         threshold=evaluation.threshold.threshold,
         scaling=plan.scaling.as_dict(),
         features=spec.columns,
+        reason_reference=cut_off_reference(
+            calibrated, split.validation, spec.columns, evaluation.threshold.threshold
+        ),
     )
     timings["evaluate_seconds"] = time.perf_counter() - started
 

@@ -420,8 +420,12 @@ class CreditRiskModel:
 
     `predict_proba` gives calibrated probabilities (column 1 = default); `predict` applies the
     cost-optimal threshold (1 = reject). `pipeline` is the uncalibrated fitted pipeline, for SHAP
-    and for serving paths that call the booster directly.
+    and for serving paths that call the booster directly. `reason_reference` holds the
+    applicants at the cut-off that adverse-action reasons are measured against
+    (training.reason_reference); None on models logged before it existed.
     """
+
+    reason_reference: pd.DataFrame | None = None
 
     def __init__(
         self,
@@ -432,6 +436,7 @@ class CreditRiskModel:
         threshold: float,
         scaling: Mapping[str, float],
         features: list[str],
+        reason_reference: pd.DataFrame | None = None,
     ) -> None:
         self.calibrated = calibrated
         self.pipeline = pipeline
@@ -439,6 +444,7 @@ class CreditRiskModel:
         self.threshold = float(threshold)
         self.scaling = dict(scaling)
         self.features = list(features)
+        self.reason_reference = reason_reference
         self.classes_ = np.array([0, 1])
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:

@@ -75,6 +75,32 @@ def test_protected_attributes_do_not_change_the_score(
         np.testing.assert_allclose(_risk(models[name], changed), reference, rtol=0, atol=1e-12)
 
 
+def _aged(frame: pd.DataFrame, age: int) -> pd.DataFrame:
+    """The same applications at another age, with the age-derived features recomputed."""
+    return frame.assign(age_years=age, employment_stability=frame["years_employed"] / age)
+
+
+@pytest.mark.parametrize("name", GRADIENT_BOOSTING)
+def test_no_applicant_aged_62_or_more_is_worse_off_for_age(
+    models: dict[str, object], split: Split, name: str
+) -> None:
+    # 12 CFR 1002.6(b)(2)(iv): an empirically derived system may use age only if an elderly
+    # applicant's age is never given a less favourable value than a younger applicant's.
+    base = split.test.head(300)
+    younger = np.stack([_risk(models[name], _aged(base, age)) for age in range(18, 62)])
+    elderly = np.stack([_risk(models[name], _aged(base, age)) for age in range(62, 101, 3)])
+    assert (elderly.max(axis=0) <= younger.min(axis=0) + 1e-12).all()
+
+
+def test_gender_and_age_band_never_enter_a_model() -> None:
+    from credit_risk import contract
+    from training.candidates import FeatureSpec
+
+    protected = {"gender", "age_band"}
+    assert not {f.name for f in contract.training_features()} & protected
+    assert not set(FeatureSpec.from_contract().columns) & protected
+
+
 @pytest.mark.parametrize("name", list(CANDIDATES))
 def test_minimum_out_of_time_discrimination(
     models: dict[str, object], split: Split, name: str

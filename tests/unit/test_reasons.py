@@ -10,13 +10,13 @@ import pytest
 
 from credit_risk import contract
 from serving.encoding import TreeEncoder
-from serving.features import feature_rows, rows_frame
+from serving.features import THIN_FILE, feature_rows, rows_frame
 from serving.reasons import (
     Explainer,
+    ReasonReference,
     format_value,
+    principal_reasons,
     reason_text,
-    reasons_for_rows,
-    top_reasons,
 )
 from serving.schemas import Application
 from training.candidates import FeatureSpec, build_pipeline
@@ -52,56 +52,108 @@ def test_values_are_formatted_by_unit() -> None:
     assert format_value("years_employed", 2.5) == "2.5 years"
 
 
-def test_top_reasons_are_positive_sorted_and_at_most_four() -> None:
-    impacts = {
-        "dti": 0.9,
-        "lti": 0.1,
-        "emi": -0.5,
-        "bureau_score": 1.2,
-        "foir": 0.3,
-        "age_years": 0.2,
-    }
-    values = {
-        "dti": 0.6,
-        "lti": 2.0,
-        "emi": 900.0,
-        "bureau_score": 550,
-        "foir": 0.7,
-        "age_years": 23,
-    }
-    reasons = top_reasons(impacts, values)
-    assert [r["feature"] for r in reasons] == ["bureau_score", "dti", "foir", "age_years"]
-    assert all(r["impact"] > 0 for r in reasons)
-    assert top_reasons({"dti": -0.2}, {"dti": 0.1}) == []
+def _reasons(
+    impacts: dict[str, float],
+    values: dict[str, object],
+    reference: dict[str, float] | None = None,
+    medians: dict[str, float] | None = None,
+) -> list[dict[str, object]]:
+    features = tuple(impacts)
+    contributions = np.array([[impacts[f] for f in features]])
+    ref = ReasonReference(
+        np.array([(reference or {}).get(f, 0.0) for f in features]), medians or {}, "test"
+    )
+    (reasons,) = principal_reasons(contributions, features, [values], ref)
+    return reasons
 
 
-def test_vectorised_reasons_equal_top_reasons_row_by_row() -> None:
-    features = ("dti", "lti", "emi", "bureau_score", "foir", "age_years", "employment_type")
+def test_related_features_give_one_reason_in_the_group_statement() -> None:
+    reasons = _reasons(
+        {"dti": 0.9, "foir": 0.3, "lti": 0.1, "emi": -0.5, "bureau_score": 1.2},
+        {"dti": 0.6, "foir": 0.7, "lti": 2.0, "emi": 900.0, "bureau_score": 550},
+    )
+    assert [r["group"] for r in reasons] == ["bureau_score", "affordability"]
+    affordability = reasons[1]
+    assert affordability["feature"] == "dti"
+    assert affordability["impact"] == pytest.approx(0.9 + 0.3 + 0.1 - 0.5)
+    assert affordability["text"] == (
+        "Obligations too high relative to income: debt-to-income ratio of 60% is high"
+    )
+
+
+def test_reasons_are_measured_against_the_cut_off_reference() -> None:
+    impacts = {"dti": -0.2, "bureau_score": -0.1, "interest_rate": -0.4}
+    values = {"dti": 0.3, "bureau_score": 640, "interest_rate": 14.0}
+    # Better than the average applicant everywhere: against the average, no reason at all.
+    assert _reasons(impacts, values) == []
+    # The applicants at the cut-off did better on the bureau score and the rate.
+    at_cut_off = {"dti": -0.1, "bureau_score": -0.6, "interest_rate": -0.5}
+    medians = {"dti": 0.32, "bureau_score": 700.0, "interest_rate": 12.0}
+    reasons = _reasons(impacts, values, at_cut_off, medians)
+    assert [r["group"] for r in reasons] == ["bureau_score", "loan_terms"]
+    assert reasons[0]["impact"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("feature", "value"),
+    [
+        ("has_collateral", True),
+        ("has_guarantor", True),
+        ("is_thin_file", False),
+        ("has_prior_default", False),
+        ("credit_history_months", 240),
+        ("months_since_last_delinquency", None),
+        ("prior_rejections_12m", 0),
+        ("dti", 0.2),
+    ],
+)
+def test_a_favourable_fact_is_never_a_reason(feature: str, value: object) -> None:
+    medians = {"credit_history_months": 60.0, "prior_rejections_12m": 0.0, "dti": 0.35}
+    assert _reasons({feature: 2.0}, {feature: value, "is_thin_file": False}, medians=medians) == []
+
+
+@pytest.mark.parametrize(("feature", "value"), [("age_years", 23), ("gender", "female")])
+def test_age_and_protected_attributes_are_never_a_reason(feature: str, value: object) -> None:
+    assert _reasons({feature: 3.0, "dti": 0.1}, {feature: value, "dti": 0.5})[0]["group"] == (
+        "affordability"
+    )
+    assert len(_reasons({feature: 3.0}, {feature: value})) == 0
+
+
+def test_a_thin_file_is_one_credit_history_reason() -> None:
+    impacts = {"is_thin_file": 0.3, "bureau_score": 0.8, "credit_utilization": 0.2, "dti": 0.1}
+    values = {"is_thin_file": True, "bureau_score": None, "credit_utilization": None, "dti": 0.5}
+    reasons = _reasons(impacts, values)
+    assert [r["group"] for r in reasons] == ["credit_history", "affordability"]
+    assert reasons[0]["feature"] == "is_thin_file"
+    assert reasons[0]["text"] == "Limited or no credit history: thin credit file (no bureau report)"
+    assert reasons[0]["impact"] == pytest.approx(1.3)
+
+
+def test_at_most_four_groups_largest_first_none_repeated() -> None:
+    features = tuple(f.name for f in contract.training_features())
     rng = np.random.default_rng(3)
-    contributions = rng.normal(size=(200, len(features)))
-    contributions[0] = -1.0  # nothing toward default: no reasons
-    contributions[1] = [0.5, 0.5, 0.5, -1.0, -1.0, -1.0, 0.1]  # ties keep the feature order
+    contributions = rng.normal(size=(300, len(features)))
     rows = [
         {
+            **THIN_FILE,
+            "is_thin_file": bool(rng.random() < 0.3),
             "dti": float(rng.uniform(0, 1)),
-            "lti": 2.0,
-            "emi": None,
             "bureau_score": int(rng.integers(300, 900)),
-            "foir": np.float64(0.4),
             "age_years": 30,
+            "has_collateral": bool(rng.random() < 0.5),
             "employment_type": "self_employed",
         }
-        for _ in range(200)
+        for _ in range(300)
     ]
-    means = {"lti": 3.0}
-    got = reasons_for_rows(contributions, features, rows, means)
-    expected = [
-        top_reasons(dict(zip(features, c.tolist(), strict=True)), row, means)
-        for c, row in zip(contributions, rows, strict=True)
-    ]
-    assert got == expected
-    assert got[0] == [] and [r["feature"] for r in got[1][:3]] == ["dti", "lti", "emi"]
-    assert all(len(r) <= 4 for r in got)
+    reference = ReasonReference(np.zeros(len(features)), {}, "average")
+    for reasons in principal_reasons(contributions, features, rows, reference):
+        groups = [r["group"] for r in reasons]
+        assert len(groups) == len(set(groups)) <= 4
+        impacts = [r["impact"] for r in reasons]
+        assert impacts == sorted(impacts, reverse=True) and all(i > 0 for i in impacts)
+        assert all(g in contract.REASON_GROUPS for g in groups)
+        assert "age_years" not in [r["feature"] for r in reasons]
 
 
 def _frame(n: int, seed: int = 0) -> tuple[list[dict[str, object]], np.ndarray]:
@@ -120,7 +172,7 @@ def _frame(n: int, seed: int = 0) -> tuple[list[dict[str, object]], np.ndarray]:
         )
         for _ in range(n)
     ]
-    rows = feature_rows(apps)
+    rows = [row.values for row in feature_rows(apps)]
     for row in rows:
         if rng.random() < 0.7:
             row.update(is_thin_file=False, bureau_score=int(rng.integers(400, 850)))
