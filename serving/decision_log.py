@@ -17,6 +17,8 @@ these column names are stable):
     reasons         jsonb       the reason codes as returned to the caller
     features        jsonb       the model input row (contract feature → value, null if missing)
     request_source  text        score, score_batch, explain
+    feature_sources jsonb       where the bureau and history features came from (request,
+                                customer_features or none), as returned to the caller
 
 Requests only append to an in-memory buffer; a worker thread copies it to the table every
 FLUSH_SECONDS or FLUSH_ROWS rows, whichever comes first, so logging adds no request latency.
@@ -57,6 +59,7 @@ COLUMNS = (
     "reasons",
     "features",
     "request_source",
+    "feature_sources",
 )
 DDL = """
 create schema if not exists serving;
@@ -76,6 +79,8 @@ create table if not exists serving.scoring_log (
     features jsonb not null,
     request_source text not null
 );
+-- added after the first release: tables created before it gain the column
+alter table serving.scoring_log add column if not exists feature_sources jsonb;
 create index if not exists scoring_log_scored_at_idx on serving.scoring_log (scored_at);
 """
 
@@ -147,6 +152,7 @@ class DecisionLog:
             _json(decision["reasons"]),
             _json(features),
             request_source,
+            _json(decision.get("feature_sources")),
         )
         with self._lock:
             if len(self._rows) >= MAX_BUFFERED:

@@ -1,9 +1,15 @@
 """One application request → the model-input row, with the same formulas as the dbt features.
 
-Affordability ratios come from `credit_risk.finance.application_ratios`, the function the parity
-test holds equal to dbt's `int_applications_affordability_computed`. Bureau and repayment
-history come from `marts.customer_features` for a known customer; anyone else is scored as a
-thin file with no history with us (the same values dbt gives a first-time applicant).
+Affordability ratios come from `credit_risk.finance.application_ratios` and the bureau features
+from `credit_risk.bureau.bureau_features`, the functions the parity tests hold equal to dbt.
+Time-dependent features (age, length of credit history, months since the last delinquency) are
+computed on the request's applied_on.
+
+Bureau features, by precedence: the request's `bureau` report; else the latest report in
+`marts.customer_features` for a known customer_id; else a thin file. Repayment history with us
+comes from `marts.customer_features` (as of its last build) for a known customer, and is empty
+(the values dbt gives a first-time applicant) for anyone else. A lookup that fails raises
+CustomerLookupError: the service answers 503 rather than score a customer as a stranger.
 """
 
 from __future__ import annotations
@@ -11,11 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from credit_risk import contract
+from credit_risk.bureau import bureau_features
 from credit_risk.finance import application_ratios
 from training.candidates import FeatureSpec
 
@@ -26,8 +35,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CUSTOMER_COLUMNS",
+    "HISTORY_COLUMNS",
+    "NO_HISTORY",
     "THIN_FILE",
     "CustomerFeatures",
+    "CustomerLookupError",
+    "FeatureRow",
     "application_row",
     "feature_rows",
     "features_frame",
@@ -36,19 +49,41 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CUSTOMER_COLUMNS: tuple[str, ...] = tuple(
-    f.name for f in contract.training_features() if f.source in ("bureau", "history")
+HISTORY_COLUMNS: tuple[str, ...] = tuple(
+    f.name for f in contract.training_features() if f.source == "history"
 )
-# What dbt gives an applicant with no bureau report and no earlier loans or applications.
-THIN_FILE: dict[str, Any] = {
-    **dict.fromkeys(CUSTOMER_COLUMNS),
-    "is_thin_file": True,
+# The mart's copy of the latest report, rebuilt into a report for bureau_features.
+_MART_REPORT: dict[str, str] = {
+    "bureau_pulled_on": "pulled_on",
+    "bureau_score": "bureau_score",
+    "prior_accounts": "prior_accounts",
+    "open_accounts": "open_accounts",
+    "total_credit_limit": "total_credit_limit",
+    "bureau_total_balance": "total_balance",
+    "bureau_delinquencies": "delinquencies",
+    "bureau_max_dpd": "max_dpd",
+    "bureau_last_delinquency_on": "last_delinquency_on",
+    "enquiries_last_6m": "enquiries_last_6m",
+    "bureau_oldest_account_on": "oldest_account_on",
+}
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "is_thin_file",
+    *_MART_REPORT,
+    "last_internal_delinquency_on",
+    *HISTORY_COLUMNS,
+)
+# What dbt gives an applicant with no earlier loans or applications with us.
+NO_HISTORY: dict[str, Any] = {
+    **dict.fromkeys(HISTORY_COLUMNS),
     "prior_loans": 0,
     "prior_installments": 0,
     "has_prior_default": False,
     "prior_applications_12m": 0,
     "prior_rejections_12m": 0,
 }
+# A first-time applicant with no bureau file (no report: nothing depends on the date).
+THIN_FILE: dict[str, Any] = {**bureau_features(None, date.min), **NO_HISTORY}
+
 _SPEC = FeatureSpec.from_contract()
 
 
@@ -63,7 +98,7 @@ def application_row(app: Application) -> dict[str, Any]:
         monthly_rent=app.monthly_rent,
         collateral_value=app.collateral_value,
     )
-    years = app.years_employed
+    years, age = app.years_employed, app.age()
     return {
         "loan_amount": app.loan_amount,
         "tenure_months": app.tenure_months,
@@ -81,10 +116,10 @@ def application_row(app: Application) -> dict[str, Any]:
         "has_collateral": app.collateral_value is not None,
         "has_guarantor": app.has_guarantor,
         "residual_income": ratios.residual_income,
-        "age_years": app.age_years,
+        "age_years": age,
         "dependents": app.dependents,
         "years_employed": years,
-        "employment_stability": None if years is None else years / app.age_years,
+        "employment_stability": None if years is None else years / age,
         "income_per_dependent": (
             None if app.dependents is None else app.monthly_income / (app.dependents + 1)
         ),
@@ -93,11 +128,15 @@ def application_row(app: Application) -> dict[str, Any]:
     }
 
 
-class CustomerFeatures:
-    """Bureau and history features of known customers from marts.customer_features.
+class CustomerLookupError(RuntimeError):
+    """marts.customer_features could not be read (database down, mart not built)."""
 
-    One connection per serving thread, reopened after a failure; a lookup that fails (database
-    down, mart not built) falls back to the thin-file defaults with a warning, so scoring goes on.
+
+class CustomerFeatures:
+    """The latest bureau report and the history with us of known customers.
+
+    One connection per serving thread, reopened after a failure. A lookup that fails raises
+    CustomerLookupError: scoring a known customer as a stranger would change the decision.
     """
 
     QUERY = (
@@ -131,8 +170,9 @@ class CustomerFeatures:
             conn = getattr(self._local, "conn", None)
             if conn is not None:
                 conn.close()
-            log.warning("customer feature lookup failed, scoring as thin file: %s", exc)
-            return {}
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            log.warning("customer feature lookup failed: %s %s", type(exc).__name__, first_line)
+            raise CustomerLookupError("customer features are unavailable; retry shortly") from exc
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -140,16 +180,52 @@ class CustomerFeatures:
             conn.close()
 
 
+@dataclass(frozen=True)
+class FeatureRow:
+    """One application's model features and where its bureau and history features came from."""
+
+    values: dict[str, Any]
+    bureau_source: str  # "request", "customer_features" or "none"
+    history_source: str  # "customer_features" or "none"
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return {"bureau": self.bureau_source, "history": self.history_source}
+
+
+def _mart_report(customer: Mapping[str, Any]) -> dict[str, Any] | None:
+    if customer.get("is_thin_file", True):
+        return None
+    return {field: customer.get(column) for column, field in _MART_REPORT.items()}
+
+
+def feature_row(app: Application, customer: Mapping[str, Any] | None = None) -> FeatureRow:
+    """Every model feature of one application (None where missing), with its sources."""
+    if app.bureau is not None:
+        report, bureau_source = app.bureau.model_dump(), "request"
+    elif customer is not None and (report := _mart_report(customer)) is not None:
+        bureau_source = "customer_features"
+    else:
+        report, bureau_source = None, "none"
+    internal = customer.get("last_internal_delinquency_on") if customer else None
+    bureau = bureau_features(report, app.application_date(), internal)
+    history = {c: customer[c] for c in HISTORY_COLUMNS} if customer else NO_HISTORY
+    return FeatureRow(
+        {**application_row(app), **bureau, **history},
+        bureau_source,
+        "customer_features" if customer else "none",
+    )
+
+
 def feature_rows(
     apps: Sequence[Application], customers: Mapping[int, Mapping[str, Any]] | None = None
-) -> list[dict[str, Any]]:
-    """One dict of every model feature per application, in order (None where missing)."""
+) -> list[FeatureRow]:
+    """feature_row for each application, in order, with customers looked up by id."""
     customers = customers or {}
-    rows = []
-    for app in apps:
-        history = customers.get(app.customer_id) if app.customer_id is not None else None
-        rows.append({**application_row(app), **(history or THIN_FILE)})
-    return rows
+    return [
+        feature_row(app, customers.get(app.customer_id) if app.customer_id is not None else None)
+        for app in apps
+    ]
 
 
 def rows_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -161,4 +237,4 @@ def features_frame(
     apps: Sequence[Application], customers: Mapping[int, Mapping[str, Any]] | None = None
 ) -> pd.DataFrame:
     """Model input (contract columns and types) for the applications, in order."""
-    return rows_frame(feature_rows(apps, customers))
+    return rows_frame([row.values for row in feature_rows(apps, customers)])

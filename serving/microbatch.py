@@ -33,11 +33,15 @@ Result = TypeVar("Result")
 
 
 class MicroBatcher(Generic[Item, Result]):
-    """Runs `run_batch(items) -> results` (same length, same order) for concurrent callers."""
+    """Runs `run_batch(items) -> results` (same length, same order) for concurrent callers.
+
+    A result that is an exception is raised to its caller alone: one item's failure (a customer
+    lookup that could not be made) does not fail the others of its batch.
+    """
 
     def __init__(
         self,
-        run_batch: Callable[[Sequence[Item]], Sequence[Result]],
+        run_batch: Callable[[Sequence[Item]], Sequence[Result | BaseException]],
         max_batch: int = MAX_BATCH,
         observe: Callable[[int], None] | None = None,
     ) -> None:
@@ -79,7 +83,11 @@ class MicroBatcher(Generic[Item, Result]):
                         future.set_exception(exc)
                 continue
             for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():  # a caller that went away leaves a cancelled future
+                if future.done():  # a caller that went away leaves a cancelled future
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
                     future.set_result(result)
             self.batches += 1
             self.items += size

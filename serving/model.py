@@ -24,7 +24,7 @@ import numpy.typing as npt
 from credit_risk import contract
 from serving.encoding import TreeEncoder
 from serving.features import feature_rows, rows_frame
-from serving.reasons import Explainer
+from serving.reasons import Explainer, ReasonReference
 from training.candidates import FeatureSpec
 from training.scorecard import ScoreScaling
 
@@ -66,6 +66,8 @@ class LoadedModel:
     explainer: Explainer
     metrics: dict[str, float]
     means: dict[str, float] = field(default_factory=dict)
+    # What adverse-action reasons are measured against (see reason_reference).
+    reference: ReasonReference | None = None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Set after the load-time check: the numpy encoder and margin→PD path reproduce the pipeline.
     encoder: TreeEncoder | None = None
@@ -162,6 +164,7 @@ def load_version(name: str, version: int | None = None) -> LoadedModel:
         for key, value in mv.tags.items()
         if key.startswith("reference_") and key.endswith("_mean")
     }
+    reference = reason_reference(model, explainer, means)
     created = (
         datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC) if mv.creation_timestamp else None
     )
@@ -175,6 +178,7 @@ def load_version(name: str, version: int | None = None) -> LoadedModel:
             explainer=explainer,
             metrics=metrics,
             means=means,
+            reference=reference,
         ),
         spec,
     )
@@ -187,6 +191,28 @@ def load_version(name: str, version: int | None = None) -> LoadedModel:
         loaded.response or "exact pipeline",
     )
     return loaded
+
+
+def reason_reference(
+    model: CreditRiskModel, explainer: Explainer, means: Mapping[str, float]
+) -> ReasonReference:
+    """The applicants at the cut-off the model was trained with (CreditRiskModel.reason_reference):
+    their mean contribution per feature and median values. Older models: the average applicant.
+    """
+    frame = getattr(model, "reason_reference", None)
+    if frame is None or len(frame) == 0:
+        return ReasonReference.average(explainer.features, means)
+    contributions, _ = explainer.contributions(explainer.encode(frame))
+    medians = {
+        name: float(frame[name].astype("float64").median())
+        for name in explainer.features
+        if name in frame and frame[name].dtype.kind in "biuf"
+    }
+    return ReasonReference(
+        contributions.mean(axis=0),
+        medians,
+        f"the {len(frame)} validation applicants with the highest PD below the threshold",
+    )
 
 
 def _probe_rows() -> list[dict[str, Any]]:
@@ -219,7 +245,7 @@ def _probe_rows() -> list[dict[str, Any]]:
             strict=False,
         )
     ]
-    rows = feature_rows(apps)
+    rows = [row.values for row in feature_rows(apps)]
     rows[0] = {**rows[0], "is_thin_file": False, "bureau_score": 700, "prior_loans": 2}
     return rows
 

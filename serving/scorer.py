@@ -13,7 +13,7 @@ import numpy as np
 
 from credit_risk import contract
 from serving.model import LoadedModel, Scored
-from serving.reasons import reasons_for_rows
+from serving.reasons import ReasonReference, principal_reasons
 from training.scorecard import risk_band
 
 __all__ = ["decide", "explain_row"]
@@ -24,19 +24,20 @@ def decide(
     records: Sequence[Mapping[str, Any]],
     application_ids: Sequence[str],
     threads: int = 1,
+    sources: Sequence[Mapping[str, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], Scored]:
     """One response dict (ScoreResponse fields) per feature row, and the raw scores.
 
     The whole batch is one booster call (probabilities and contributions together) and one
     numpy ranking of the contributions; only the chosen reasons are formatted as text.
-    `threads` > 1 is for batch scoring (see Explainer.encoded_contributions).
+    `threads` > 1 is for batch scoring (see Explainer.encoded_contributions). `sources` are
+    the rows' feature sources (serving.features.FeatureRow.sources), echoed in the response.
     """
     scored = loaded.score(records, threads)
     scores = loaded.scaling.to_score(scored.probability).tolist()
     probabilities = scored.probability.tolist()
-    reasons = reasons_for_rows(
-        scored.contributions, loaded.explainer.features, records, loaded.means
-    )
+    reference = loaded.reference or ReasonReference.average(loaded.explainer.features, loaded.means)
+    reasons = principal_reasons(scored.contributions, loaded.explainer.features, records, reference)
     bands = {score: risk_band(score) for score in set(scores)}
     threshold, version = loaded.threshold, loaded.version
     now = datetime.now(UTC)
@@ -50,11 +51,19 @@ def decide(
             "threshold": threshold,
             "model_version": version,
             "reasons": row_reasons,
+            "bureau_score": _bureau_score(row.get("bureau_score")),
+            "feature_sources": row_sources,
             "key_factors": {k: float(row[k]) for k in contract.KEY_FACTORS},
             "scored_at": now,
         }
-        for app_id, probability, score, row_reasons, row in zip(
-            application_ids, probabilities, scores, reasons, records, strict=True
+        for app_id, probability, score, row_reasons, row, row_sources in zip(
+            application_ids,
+            probabilities,
+            scores,
+            reasons,
+            records,
+            sources or [None] * len(records),
+            strict=True,
         )
     ]
     return results, scored
@@ -81,6 +90,13 @@ def explain_row(loaded: LoadedModel, row: Mapping[str, Any], scored: Scored) -> 
             for feature, impact in pairs
         ],
     }
+
+
+def _bureau_score(value: Any) -> int | None:
+    """The bureau score a decision used (FCRA 615), None for a thin file."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int(value)
 
 
 def _json_value(value: Any) -> Any:

@@ -14,6 +14,10 @@ and decision log writer).
 Bad input is a 400 naming each field and problem, never echoing the submitted values, neither in
 the response nor in the server log (serving.logs).
 
+A request with a customer_id whose features cannot be read (database down, mart not built) is
+a 503 with Retry-After, never scored as a stranger: a known customer's history or bureau report
+would change the decision. Requests without a customer_id are scored meanwhile.
+
 Concurrent /score requests are scored together (serving.microbatch): the requests that arrive
 while one booster call runs share the next, with the same numbers each would get alone.
 /metrics shows the batch sizes (credit_risk_score_micro_batch_size).
@@ -55,6 +59,12 @@ API_KEY_ENV = "CREDIT_SERVING__API_KEY"
 WORKERS_ENV = "CREDIT_SERVING__WORKERS"
 PROTECTED_ROUTES = frozenset({"/score", "/score_batch", "/explain"})
 BATCH_SIZE_METRIC = "credit_risk_score_micro_batch_size"
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_MESSAGE = (
+    "customer features are unavailable, so an existing customer cannot be scored now; retry in "
+    f"{RETRY_AFTER_SECONDS} s, or send the application without customer_id as a new applicant"
+)
+UNAVAILABLE_BODY = json.dumps({"error": UNAVAILABLE_MESSAGE}).encode()
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -179,9 +189,10 @@ class CreditRiskService:
         from serving.scorer import decide
 
         ids = [a.customer_id for a in apps if a.customer_id is not None]
-        rows = feature_rows(apps, self.customers.lookup(ids) if ids else None)
+        built = feature_rows(apps, self.customers.lookup(ids) if ids else None)
+        rows = [row.values for row in built]
         app_ids = [a.application_id or str(uuid.uuid4()) for a in apps]
-        results, scored = decide(loaded, rows, app_ids)
+        results, scored = decide(loaded, rows, app_ids, sources=[row.sources for row in built])
         for app, result, features in zip(apps, results, rows, strict=True):
             self.decision_log.record(
                 result,
@@ -192,10 +203,33 @@ class CreditRiskService:
             )
         return results, rows, scored
 
-    def _score_many(self, apps: Sequence[Application]) -> list[dict[str, Any]]:
-        """One micro-batch of /score requests: one lookup, one booster call, one log append."""
-        results, _, _ = self._score(self.champion.current, list(apps), "score")
-        return results
+    def _score_many(self, apps: Sequence[Application]) -> list[dict[str, Any] | BaseException]:
+        """One micro-batch of /score requests: one lookup, one booster call, one log append.
+
+        When the customer lookup fails, the requests without a customer_id are still scored and
+        each of the others gets the 503.
+        """
+        from serving.features import CustomerLookupError
+
+        loaded = self.champion.current
+        try:
+            results, _, _ = self._score(loaded, list(apps), "score")
+            return list(results)
+        except CustomerLookupError:
+            unavailable = _unavailable()
+        strangers = [app for app in apps if app.customer_id is None]
+        scored = iter(self._score(loaded, strangers, "score")[0] if strangers else ())
+        return [unavailable if app.customer_id is not None else next(scored) for app in apps]
+
+    def _score_or_503(
+        self, loaded: LoadedModel, apps: list[Application], source: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Scored]:
+        from serving.features import CustomerLookupError
+
+        try:
+            return self._score(loaded, apps, source)
+        except CustomerLookupError as exc:
+            raise _unavailable() from exc
 
     @bentoml.api(input_spec=Application)
     async def score(self, **application: Any) -> ScoreResponse:
@@ -208,7 +242,7 @@ class CreditRiskService:
     @bentoml.api(input_spec=BatchRequest)
     def score_batch(self, applications: list[Application]) -> BatchResponse:
         """Score up to 1000 applications in one call; results keep the request order."""
-        results, _, _ = self._score(self.champion.current, applications, "score_batch")
+        results, _, _ = self._score_or_503(self.champion.current, applications, "score_batch")
         return BatchResponse(results=[ScoreResponse(**r) for r in results])
 
     @bentoml.api(input_spec=Application)
@@ -218,7 +252,7 @@ class CreditRiskService:
 
         loaded = self.champion.current  # one version for the whole request
         app = Application.model_construct(**application)
-        results, rows, scored = self._score(loaded, [app], "explain")
+        results, rows, scored = self._score_or_503(loaded, [app], "explain")
         return Explanation(
             application_id=results[0]["application_id"],
             model_version=loaded.version,
@@ -251,4 +285,52 @@ class CreditRiskService:
         self.customers.close()
 
 
+def _unavailable() -> Exception:
+    from bentoml.exceptions import ServiceUnavailable
+
+    return ServiceUnavailable(UNAVAILABLE_MESSAGE)
+
+
+class UnavailableMiddleware:
+    """The scoring routes' 503 answers say why and when to retry.
+
+    BentoML replaces the message of every 5xx with a generic one; a client that sent a
+    customer_id needs to know it may retry, or send the application without it.
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").rstrip("/") not in PROTECTED_ROUTES:
+            await self.app(scope, receive, send)
+            return
+        replacing = False
+
+        async def explained(message: Message) -> None:
+            nonlocal replacing
+            if message["type"] == "http.response.start" and message.get("status") == 503:
+                replacing = True
+                kept = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"content-length", b"content-type")
+                ]
+                headers = [
+                    *kept,
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(UNAVAILABLE_BODY)).encode()),
+                    (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                ]
+                await send({**message, "headers": headers})
+            elif replacing and message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": UNAVAILABLE_BODY})
+            else:
+                await send(message)
+
+        await self.app(scope, receive, explained)
+
+
 CreditRiskService.add_asgi_middleware(ApiKeyMiddleware)
+CreditRiskService.add_asgi_middleware(UnavailableMiddleware)

@@ -277,3 +277,40 @@ def test_a_known_customer_is_scored_with_their_history(
     assert values(unknown.json())["is_thin_file"] is True
     assert values(unknown.json())["bureau_score"] is None
     assert scored.json()["probability"] == pytest.approx(known.json()["probability"])
+    assert scored.json()["feature_sources"] == {
+        "bureau": "customer_features",
+        "history": "customer_features",
+    }
+    assert scored.json()["bureau_score"] == bureau_score
+    report = {"pulled_on": "2024-01-02", "bureau_score": 810, "total_credit_limit": 9000.0}
+    body = {**SAFE, "customer_id": customer_id, "applied_on": "2024-02-01", "bureau": report}
+    with_report = client.post("/explain", json=body)
+    assert with_report.status_code == 200, with_report.text
+    assert values(with_report.json())["bureau_score"] == 810  # the request's report wins
+    assert values(with_report.json())["prior_loans"] == prior_loans  # history from the mart
+
+
+def test_a_failed_customer_lookup_is_a_503_never_a_thin_file(
+    client: httpx.Client, champion: Champion
+) -> None:
+    with connect(champion.dsn, autocommit=True) as conn:
+        customer_id = conn.execute(
+            "select min(customer_id) from marts.customer_features"
+        ).fetchone()
+        conn.execute("alter table marts.customer_features rename to customer_features_away")
+    try:
+        known = {**SAFE, "customer_id": customer_id[0]}
+        for route, body in (
+            ("/score", known),
+            ("/explain", known),
+            ("/score_batch", {"applications": [SAFE, known]}),
+        ):
+            response = client.post(route, json=body)
+            assert response.status_code == 503, (route, response.text)
+            assert response.headers["retry-after"] == "5"
+            assert "customer features are unavailable" in response.text
+        assert client.post("/score", json=SAFE).status_code == 200  # new applicants go on
+    finally:
+        with connect(champion.dsn, autocommit=True) as conn:
+            conn.execute("alter table marts.customer_features_away rename to customer_features")
+    assert client.post("/score", json=known).status_code == 200

@@ -93,6 +93,25 @@ def test_a_failing_batch_fails_its_callers_and_the_next_batch_still_runs() -> No
     assert fine == 5
 
 
+def test_an_exception_result_fails_only_its_own_caller() -> None:
+    def refuse_odd(items: Sequence[int]) -> list[int | BaseException]:
+        return [LookupError(f"no {i}") if i % 2 else i for i in items]
+
+    batcher = MicroBatcher(refuse_odd, max_batch=8)
+
+    async def main() -> list[object]:
+        return list(await asyncio.gather(*(batcher(i) for i in range(4)), return_exceptions=True))
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        batcher.close()
+    assert results[0] == 0 and results[2] == 2
+    assert isinstance(results[1], LookupError) and str(results[1]) == "no 1"
+    assert isinstance(results[3], LookupError)
+    assert batcher.batches == 1
+
+
 def test_a_batch_function_returning_the_wrong_count_is_an_error_naming_both_counts() -> None:
     batcher: MicroBatcher[int, int] = MicroBatcher(lambda items: [], max_batch=4)
     try:
