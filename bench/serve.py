@@ -249,7 +249,8 @@ def _model_input_row() -> dict[str, Any]:
     from serving.features import feature_rows, rows_frame
     from serving.schemas import Application
 
-    frame = rows_frame(feature_rows([Application.model_validate(APPLICATION)]))
+    (built,) = feature_rows([Application.model_validate(APPLICATION)])
+    frame = rows_frame([built.values])
     return {k: (None if v != v else v) for k, v in frame.iloc[0].to_dict().items()}
 
 
