@@ -162,28 +162,92 @@ def _rules(features: Sequence[str], reference: ReasonReference) -> list[_Rule]:
     return rules
 
 
-def _group_of(rule: _Rule, value: Any, thin_file: bool) -> str | None:
-    """The group this value counts toward as a reason, or None when it cannot be one.
+_GROUPS: tuple[str, ...] = tuple(contract.REASON_GROUPS)
+_CREDIT_HISTORY = _GROUPS.index("credit_history")
+_NONE = -1
+# Ranks a feature with a value above any not reported when choosing a group's detail.
+_REPORTED_FIRST = 1e6
 
-    A value on the favourable side (collateral pledged, a guarantor, a bureau file, a history
-    longer than at the cut-off) is never a reason. A missing bureau field of a thin file speaks
-    for the missing file. A missing history field (no earlier loans) or a missing last
-    delinquency (never delinquent) is no fact against the applicant.
-    """
-    if _missing(value):
-        if rule.from_bureau and thin_file:
-            return "credit_history"
-        if rule.from_history or rule.name in _MISSING_MEANS_NEVER:
-            return None
-        return rule.group
-    if rule.side == 0:
-        return rule.group
-    if rule.is_flag:
-        return rule.group if bool(value) == (rule.side > 0) else None
-    if rule.median is None:
-        return rule.group
-    worse = float(value) > rule.median if rule.side > 0 else float(value) < rule.median
-    return rule.group if worse else None
+
+@dataclass(frozen=True)
+class _RuleArrays:
+    """The rules as vectors over the features that may speak (one entry per rule)."""
+
+    rules: list[_Rule]
+    columns: npt.NDArray[np.intp]  # the rule's column in the contribution matrix
+    categorical: tuple[bool, ...]
+    group: npt.NDArray[np.intp]
+    side: npt.NDArray[np.int64]
+    is_flag: npt.NDArray[np.bool_]
+    median: npt.NDArray[np.float64]  # NaN: no median, the value always speaks
+    # the group a missing value counts toward: its own, or none (never delinquent, no loans)
+    missing_group: npt.NDArray[np.intp]
+    from_bureau: npt.NDArray[np.bool_]
+
+    @classmethod
+    def build(cls, features: Sequence[str], reference: ReasonReference) -> _RuleArrays:
+        rules = _rules(features, reference)
+        own = np.array([_GROUPS.index(r.group) for r in rules], dtype=np.intp)
+        silent = np.array([r.from_history or r.name in _MISSING_MEANS_NEVER for r in rules])
+        return cls(
+            rules,
+            np.array([r.index for r in rules], dtype=np.intp),
+            tuple(_FEATURES[r.name].dtype == "category" for r in rules),
+            own,
+            np.array([r.side for r in rules], dtype=np.int64),
+            np.array([r.is_flag for r in rules], dtype=bool),
+            np.array([np.nan if r.median is None else r.median for r in rules]),
+            np.where(silent, _NONE, own),
+            np.array([r.from_bureau for r in rules], dtype=bool),
+        )
+
+    def values(self, rows: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.float64]:
+        """(rows × rules) values as numbers: NaN = missing; a category's level counts as 0."""
+        out = np.empty((len(rows), len(self.rules)))
+        for k, (rule, is_category) in enumerate(zip(self.rules, self.categorical, strict=True)):
+            column = [row.get(rule.name) for row in rows]
+            if is_category:
+                column = [np.nan if _missing(v) else 0.0 for v in column]
+            out[:, k] = np.array(column, dtype=np.float64)
+        return out
+
+    def group_codes(
+        self, values: npt.NDArray[np.float64], thin_file: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.intp]:
+        """(rows × rules) index in _GROUPS each value counts toward as a reason, -1 for none.
+
+        A value on the favourable side (collateral pledged, a guarantor, a bureau file, a
+        history longer than at the cut-off) is never a reason. A missing bureau field of a
+        thin file speaks for the missing file. A missing history field (no earlier loans) or a
+        missing last delinquency (never delinquent) is no fact against the applicant.
+        """
+        with np.errstate(invalid="ignore"):
+            worse = np.where(self.side > 0, values > self.median, values < self.median)
+        adverse_flag = values == np.where(self.side > 0, 1.0, 0.0)
+        speaks = (
+            (self.side == 0)
+            | (self.is_flag & adverse_flag)
+            | (~self.is_flag & (np.isnan(self.median) | worse))
+        )
+        missing_group = np.where(
+            self.from_bureau & thin_file[:, None], _CREDIT_HISTORY, self.missing_group
+        )
+        return np.where(np.isnan(values), missing_group, np.where(speaks, self.group, _NONE))
+
+
+_RULE_CACHE: dict[tuple[tuple[str, ...], int], tuple[ReasonReference, _RuleArrays]] = {}
+
+
+def _rule_arrays(features: tuple[str, ...], reference: ReasonReference) -> _RuleArrays:
+    """_RuleArrays.build, once per (features, reference): the service calls with one model."""
+    key = (features, id(reference))
+    cached = _RULE_CACHE.get(key)
+    if cached is None or cached[0] is not reference:
+        if len(_RULE_CACHE) > 8:  # a few champions in a process's life
+            _RULE_CACHE.clear()
+        cached = (reference, _RuleArrays.build(features, reference))
+        _RULE_CACHE[key] = cached
+    return cached[1]
 
 
 def principal_reasons(
@@ -193,47 +257,64 @@ def principal_reasons(
     reference: ReasonReference,
     limit: int = MAX_REASONS,
 ) -> list[list[dict[str, Any]]]:
-    """Per row, one to `limit` principal reasons (groups), largest first.
+    """Per row, up to `limit` principal reasons (groups), largest first.
 
     A group's impact is the sum, over its features that may speak, of the contribution above
     the reference's mean contribution; groups with a positive impact are reasons. The detail is
     the group's feature that weighed most, preferring one with a value to one not reported.
+    The sums and rankings are numpy over the whole batch; text is formatted only for the
+    reasons chosen.
     """
-    rules = _rules(features, reference)
-    above = contributions - reference.contributions
-    texts: dict[tuple[str, Any], tuple[Any, str]] = {}
+    n = len(rows)
+    arrays = _rule_arrays(features, reference)
+    if not arrays.rules:
+        return [[] for _ in rows]
+    values = arrays.values(rows)
+    thin_file = np.fromiter((bool(row.get("is_thin_file")) for row in rows), bool, n)
+    codes = arrays.group_codes(values, thin_file)
+    above = contributions[:, arrays.columns] - reference.contributions[arrays.columns]
+    speaking = codes != _NONE
+    impact = np.zeros((n, len(_GROUPS)))
+    row_index = np.broadcast_to(np.arange(n)[:, None], codes.shape)
+    np.add.at(impact, (row_index[speaking], codes[speaking]), above[speaking])
+    rank = np.where(speaking, above + np.where(np.isnan(values), 0.0, _REPORTED_FIRST), -np.inf)
+    width = min(limit, len(_GROUPS))
+    order = np.argsort(-impact, axis=1, kind="stable")[:, :width]
+    chosen = np.take_along_axis(impact, order, axis=1)
+    # per chosen (row, group) the rule that weighs most; argmax keeps the first of equals
+    in_group = codes[:, None, :] == order[:, :, None]
+    detail = np.argmax(np.where(in_group, rank[:, None, :], -np.inf), axis=2)
+    # Flags, categories and whole numbers repeat across rows: word each (group, value) once.
+    texts: dict[tuple[int, int, Any], tuple[str, str, Any, str]] = {}
     out: list[list[dict[str, Any]]] = []
-    for i, row in enumerate(rows):
-        thin_file = bool(row.get("is_thin_file"))
-        impact: dict[str, float] = {}
-        detail: dict[str, tuple[bool, float, _Rule]] = {}
-        for rule in rules:
-            value = row.get(rule.name)
-            group = _group_of(rule, value, thin_file)
-            if group is None:
-                continue
-            d = float(above[i, rule.index])
-            impact[group] = impact.get(group, 0.0) + d
-            rank = (not _missing(value), d, rule)
-            if group not in detail or rank[:2] > detail[group][:2]:
-                detail[group] = rank
-        chosen = sorted((g for g in impact if impact[g] > 0), key=impact.__getitem__, reverse=True)
+    for row, groups, impacts, details in zip(
+        rows, order.tolist(), chosen.tolist(), detail.tolist(), strict=True
+    ):
         reasons = []
-        for group in chosen[:limit]:
-            rule = detail[group][2]
+        for group_index, group_impact, k in zip(groups, impacts, details, strict=True):
+            if group_impact <= 0:
+                break
+            rule = arrays.rules[k]
             value = row.get(rule.name)
-            key = (rule.name, value)
+            key = (group_index, k, value)
             known = texts.get(key)
             if known is None:
-                known = (_plain(value), reason_text(rule.name, value, rule.median))
+                group = _GROUPS[group_index]
+                words = _lower_first(reason_text(rule.name, value, rule.median))
+                known = (
+                    group,
+                    rule.name,
+                    _plain(value),
+                    f"{contract.REASON_GROUPS[group]}: {words}",
+                )
                 texts[key] = known
             reasons.append(
                 {
-                    "group": group,
-                    "feature": rule.name,
-                    "value": known[0],
-                    "impact": impact[group],
-                    "text": f"{contract.REASON_GROUPS[group]}: {_lower_first(known[1])}",
+                    "group": known[0],
+                    "feature": known[1],
+                    "value": known[2],
+                    "impact": group_impact,
+                    "text": known[3],
                 }
             )
         out.append(reasons)

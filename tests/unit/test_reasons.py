@@ -156,6 +156,33 @@ def test_at_most_four_groups_largest_first_none_repeated() -> None:
         assert "age_years" not in [r["feature"] for r in reasons]
 
 
+def test_a_row_gets_the_same_reasons_alone_as_within_a_batch() -> None:
+    features = tuple(f.name for f in contract.training_features())
+    rng = np.random.default_rng(11)
+    contributions = rng.normal(size=(120, len(features)))
+    rows = [
+        {
+            **THIN_FILE,
+            "is_thin_file": bool(rng.random() < 0.3),
+            "bureau_score": None if rng.random() < 0.3 else int(rng.integers(300, 900)),
+            "dti": float(rng.uniform(0, 1)),
+            "has_guarantor": bool(rng.random() < 0.5),
+            "months_since_last_delinquency": None if rng.random() < 0.5 else 3.0,
+            "employment_type": "contract",
+        }
+        for _ in range(120)
+    ]
+    medians = {"dti": 0.4, "bureau_score": 650.0, "months_since_last_delinquency": 12.0}
+    reference = ReasonReference(rng.normal(size=len(features)) * 0.1, medians, "test")
+    together = principal_reasons(contributions, features, rows, reference)
+    alone = [
+        principal_reasons(contributions[i : i + 1], features, rows[i : i + 1], reference)[0]
+        for i in range(len(rows))
+    ]
+    assert together == alone
+    assert any(len(r) == 4 for r in together)
+
+
 def _frame(n: int, seed: int = 0) -> tuple[list[dict[str, object]], np.ndarray]:
     rng = np.random.default_rng(seed)
     apps = [
