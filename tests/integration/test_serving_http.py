@@ -150,6 +150,13 @@ def test_openapi_documents_the_request_model(client: httpx.Client) -> None:
     assert {"/score", "/score_batch", "/explain", "/model_info"} <= set(schema["paths"])
     body = schema["paths"]["/score"]["post"]["requestBody"]["content"]["application/json"]
     assert "loan_amount" in str(body) or "Application" in str(body)
+    report = schema["components"]["schemas"]["BureauReport"]["properties"]
+    assert report["bureau_score"]["anyOf"][0]["maximum"] == 900
+    assert report["max_dpd"]["anyOf"][0]["minimum"] == 0
+    assert all(field.get("description") for field in report.values())
+    assert {"applied_on", "date_of_birth", "bureau"} <= set(
+        schema["components"]["schemas"]["Application"]["properties"]
+    )
 
 
 def test_decisions_are_logged_in_the_background(client: httpx.Client, champion: Champion) -> None:
@@ -161,13 +168,14 @@ def test_decisions_are_logged_in_the_background(client: httpx.Client, champion: 
         time.sleep(0.3)
         with connect(champion.dsn) as conn:
             row = conn.execute(
-                "select model_version, decision, request_source, features ->> 'dti', reasons "
-                "from serving.scoring_log where application_id = %s",
+                "select model_version, decision, request_source, features ->> 'dti', reasons, "
+                "feature_sources from serving.scoring_log where application_id = %s",
                 (marker,),
             ).fetchone()
     assert row is not None, "no scoring_log row within 10 s"
     assert row[0] == champion.version and row[1] == "approve" and row[2] == "score"
     assert float(row[3]) >= 0 and isinstance(row[4], list)
+    assert row[5] == {"bureau": "none", "history": "none"}
 
 
 def _micro_batches(base: str) -> tuple[float, float]:
