@@ -20,6 +20,10 @@ these column names are stable):
     feature_sources jsonb       where the bureau and history features came from (request,
                                 customer_features or none), as returned to the caller
 
+A row the table refuses (a value out of range, a character PostgreSQL cannot store) is set
+aside in `serving.scoring_log_rejected` (rejected_at, error, the row as JSON text) and the rest
+of its batch is written: one bad row never stops the log.
+
 Requests only append to an in-memory buffer; a worker thread copies it to the table every
 FLUSH_SECONDS or FLUSH_ROWS rows, whichever comes first, so logging adds no request latency.
 If the database is down, rows wait in the buffer (at most MAX_BUFFERED, oldest dropped first with
@@ -61,6 +65,7 @@ COLUMNS = (
     "request_source",
     "feature_sources",
 )
+COPY_SQL = f"copy serving.scoring_log ({', '.join(COLUMNS)}) from stdin"
 DDL = """
 create schema if not exists serving;
 create table if not exists serving.scoring_log (
@@ -82,6 +87,12 @@ create table if not exists serving.scoring_log (
 -- added after the first release: tables created before it gain the column
 alter table serving.scoring_log add column if not exists feature_sources jsonb;
 create index if not exists scoring_log_scored_at_idx on serving.scoring_log (scored_at);
+create table if not exists serving.scoring_log_rejected (
+    id bigserial primary key,
+    rejected_at timestamptz not null default now(),
+    error text not null,
+    row_json text not null
+);
 """
 
 
@@ -205,11 +216,45 @@ class DecisionLog:
         if not self._table_ready:
             ensure_table(self.dsn or "")
             self._table_ready = True
-        with self._conn.transaction(), self._conn.cursor() as cur:
-            sql = f"copy serving.scoring_log ({', '.join(COLUMNS)}) from stdin"
-            with cur.copy(sql) as copy:
-                for row in batch:
-                    copy.write_row(row)
+        try:
+            self._copy(batch)
+        except psycopg.OperationalError:
+            raise  # the database is unreachable: keep the rows in memory
+        except psycopg.Error:
+            self._write_setting_aside(batch)
+
+    def _copy(self, rows: list[tuple[Any, ...]]) -> None:
+        assert self._conn is not None
+        with self._conn.transaction(), self._conn.cursor() as cur, cur.copy(COPY_SQL) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _write_setting_aside(self, batch: list[tuple[Any, ...]]) -> None:
+        """Row by row: what the table refuses goes to scoring_log_rejected, the rest is written."""
+        import psycopg
+
+        assert self._conn is not None
+        rejected = 0
+        for row in batch:
+            try:
+                self._copy([row])
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error as exc:
+                rejected += 1
+                error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+                with self._conn.transaction():
+                    self._conn.execute(
+                        "insert into serving.scoring_log_rejected (error, row_json) "
+                        "values (%s, %s)",
+                        (error, json.dumps(dict(zip(COLUMNS, row, strict=True)), default=str)),
+                    )
+        log.warning(
+            "decision log: %d of %d rows refused by the table, set aside in "
+            "serving.scoring_log_rejected",
+            rejected,
+            len(batch),
+        )
 
     def _reset(self) -> None:
         if self._conn is not None:

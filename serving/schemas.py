@@ -138,7 +138,9 @@ class Application(_Strict):
         default=None,
         min_length=1,
         max_length=64,
-        description="Caller's id, echoed in the response; a UUID is generated when absent.",
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Caller's id, echoed in the response and kept in the decision log; a UUID "
+        "is generated when absent. No control characters.",
     )
     customer_id: int | None = Field(
         default=None,

@@ -60,6 +60,21 @@ def test_a_missing_field_is_named(field: str) -> None:
     assert _error_fields(body) == [(field, "missing")]
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("customer_id", 2**63, "less_than_equal"),  # would stop the bigint decision log
+        ("application_id", "web-1\x00", "string_pattern_mismatch"),
+        ("application_id", "line\nbreak", "string_pattern_mismatch"),
+    ],
+)
+def test_what_the_decision_log_cannot_store_is_refused_at_the_door(
+    field: str, value: Any, error: str
+) -> None:
+    assert _error_fields({**VALID, field: value}) == [(field, error)]
+    Application.model_validate({**VALID, "customer_id": 2**63 - 1, "application_id": "wéb 1"})
+
+
 def test_an_extra_field_is_rejected_not_dropped() -> None:
     assert _error_fields({**VALID, "monthly_incme": 5}) == [("monthly_incme", "extra_forbidden")]
 
