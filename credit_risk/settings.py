@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, NonNegativeFloat, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_API_KEY_LENGTH = 16
+
 
 class DatabaseSettings(BaseModel):
     dsn: str | None = Field(
@@ -50,7 +52,9 @@ class ServingSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address the scoring service binds.")
     port: int = Field(default=3000, ge=1, le=65535, description="Port the scoring service binds.")
     api_key: SecretStr | None = Field(
-        default=None, description="Bearer token required on scoring endpoints when set."
+        default=None,
+        description="Bearer token every route but health, readiness and the docs needs; at "
+        "least 16 characters. Unset: the service answers loopback clients only.",
     )
     reload_seconds: float = Field(
         default=30,
@@ -61,6 +65,15 @@ class ServingSettings(BaseModel):
         default=1, ge=1, description="Service worker processes; each loads its own champion."
     )
     access_log: bool = Field(default=True, description="BentoML's per-request access log line.")
+
+    @field_validator("api_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_API_KEY_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_API_KEY_LENGTH} characters (e.g. `openssl rand -hex 24`)"
+            )
+        return value
 
 
 class TrainingSettings(BaseModel):

@@ -6,7 +6,8 @@ MAX_BATCH), /explain (every feature's contribution), /model_info. BentoML adds /
 
 Configuration comes from the environment `credit-risk serve` exports (see credit_risk.settings):
 the database DSN, the MLflow URI, CREDIT_MLFLOW__REGISTERED_MODEL, CREDIT_SERVING__API_KEY
-(when set, /score, /score_batch and /explain need `Authorization: Bearer <key>`) and
+(environment or .env; when set, every route but health, readiness and the docs needs
+`Authorization: Bearer <key>`; when unset, only loopback clients are answered) and
 CREDIT_SERVING__RELOAD_SECONDS (how often to check the champion alias; default 30) and
 CREDIT_SERVING__WORKERS (worker processes, default 1; each holds its own champion, reload thread
 and decision log writer).
@@ -28,13 +29,13 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import bentoml
 
+from credit_risk.addresses import is_loopback
 from serving.logs import install as install_log_filter
 from serving.schemas import (
     Application,
@@ -51,13 +52,25 @@ if TYPE_CHECKING:
     from credit_risk.settings import ServingSettings
     from serving.model import LoadedModel, Scored
 
-__all__ = ["PROTECTED_ROUTES", "ApiKeyMiddleware", "CreditRiskService", "workers_from_env"]
+__all__ = [
+    "PROTECTED_ROUTES",
+    "ApiKeyMiddleware",
+    "CreditRiskService",
+    "is_open",
+    "workers_from_env",
+]
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "CREDIT_SERVING__API_KEY"
 WORKERS_ENV = "CREDIT_SERVING__WORKERS"
 PROTECTED_ROUTES = frozenset({"/score", "/score_batch", "/explain"})
+OPEN_ROUTES = frozenset({"/healthz", "/livez", "/readyz", "/docs.json"})
+OPEN_PREFIXES = ("/static_content/",)  # the Swagger UI's files, served from /
+BAD_KEY_MESSAGE = "missing or invalid API key: send 'Authorization: Bearer <key>'"
+NO_KEY_MESSAGE = (
+    "this service has no API key, so it answers only clients on this machine; set "
+    "CREDIT_SERVING__API_KEY (environment or .env) to serve other hosts"
+)
 BATCH_SIZE_METRIC = "credit_risk_score_micro_batch_size"
 RETRY_AFTER_SECONDS = 5
 UNAVAILABLE_MESSAGE = (
@@ -73,40 +86,58 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 class ApiKeyMiddleware:
-    """Bearer-token check on the scoring routes when CREDIT_SERVING__API_KEY is set."""
+    """The service's own boundary, however it was started.
+
+    With an API key (settings.serving.api_key: the environment or `.env`), every route but
+    health, readiness and the docs needs `Authorization: Bearer <key>`. Without one, only
+    loopback clients are answered: `bentoml serve` binds every interface by default.
+    """
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
         self.app = app
-        key = os.environ.get(API_KEY_ENV, "")
-        self.expected = f"Bearer {key}".encode() if key else None
+        key = serving_settings().api_key
+        self.expected = f"Bearer {key.get_secret_value()}".encode() if key else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            self.expected is None
-            or scope["type"] != "http"
-            or scope.get("path", "").rstrip("/") not in PROTECTED_ROUTES
-        ):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or is_open(path):
             await self.app(scope, receive, send)
+            return
+        if self.expected is None:
+            client = (scope.get("client") or ("", 0))[0]
+            if is_loopback(client):
+                await self.app(scope, receive, send)
+                return
+            await _refuse(send, 403, NO_KEY_MESSAGE, [])
             return
         given = dict(scope.get("headers") or []).get(b"authorization", b"")
         if hmac.compare_digest(given, self.expected):
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
-            {"error": "missing or invalid API key: send 'Authorization: Bearer <key>'"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b"Bearer"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _refuse(send, 401, BAD_KEY_MESSAGE, [(b"www-authenticate", b"Bearer")])
+
+
+def is_open(path: str) -> bool:
+    """Health, readiness and the API docs: answered without a key, to any client."""
+    return path.rstrip("/") in OPEN_ROUTES or path == "/" or path.startswith(OPEN_PREFIXES)
+
+
+async def _refuse(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    body = json.dumps({"error": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def batch_size_histogram() -> Histogram:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import subprocess
 import sys
@@ -11,19 +10,10 @@ from typing import Annotated
 
 import typer
 
+from credit_risk.addresses import is_loopback
 from credit_risk.cli.common import fail, runtime_from, settings_from
 
 SERVICE = "serving.service:CreditRiskService"
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(

@@ -122,17 +122,17 @@ def test_a_batch_beyond_the_maximum_is_a_400(client: httpx.Client) -> None:
     assert response.json()["detail"][0]["loc"] == ["applications"]
 
 
-def test_scoring_needs_the_api_key_but_model_info_and_health_do_not(
-    server: dict[str, Any],
-) -> None:
+def test_every_route_needs_the_api_key_but_health_and_docs(server: dict[str, Any]) -> None:
     base = server["base"]
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": API_KEY}):
-        for route in ("/score", "/score_batch", "/explain"):
+        for route in ("/score", "/score_batch", "/explain", "/model_info"):
             response = httpx.post(base + route, json=SAFE, headers=headers)
             assert response.status_code == 401, (route, headers)
             assert "API key" in response.json()["error"]
-    assert httpx.post(f"{base}/model_info", json={}).status_code == 200
+        assert httpx.get(f"{base}/metrics", headers=headers).status_code == 401
+    assert "bureau_score" not in httpx.post(f"{base}/explain", json=SAFE).text
     assert httpx.get(f"{base}/healthz").status_code == 200
+    assert httpx.get(f"{base}/docs.json").status_code == 200
 
 
 def test_model_info_matches_the_registry(client: httpx.Client, champion: Champion) -> None:
@@ -183,7 +183,8 @@ def _micro_batches(base: str) -> tuple[float, float]:
     from serving.service import BATCH_SIZE_METRIC
 
     values = {}
-    for line in httpx.get(f"{base}/metrics").text.splitlines():
+    metrics = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {API_KEY}"})
+    for line in metrics.text.splitlines():
         name, _, value = line.partition(" ")
         if name in (f"{BATCH_SIZE_METRIC}_sum", f"{BATCH_SIZE_METRIC}_count"):
             values[name.rsplit("_", 1)[1]] = float(value)

@@ -1,0 +1,76 @@
+"""The service's own boundary: the key from the settings (environment or .env), every route
+but health and docs behind it, and loopback clients only when no key is set."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serving.service import ApiKeyMiddleware, serving_settings
+
+KEY = "k" * 24
+
+
+async def _ok(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+def _status(path: str, client: str = "127.0.0.1", authorization: str | None = None) -> int:
+    headers = [(b"authorization", authorization.encode())] if authorization else []
+    scope = {"type": "http", "path": path, "client": (client, 5000), "headers": headers}
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    asyncio.run(ApiKeyMiddleware(_ok)(scope, receive, send))
+    return int(sent[0]["status"])
+
+
+@pytest.fixture(autouse=True)
+def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("CREDIT_SERVING__API_KEY",):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env but the one a test writes
+
+
+@pytest.mark.parametrize("path", ["/score", "/score_batch", "/explain", "/model_info", "/metrics"])
+def test_with_a_key_every_route_but_health_and_docs_needs_it(
+    monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    monkeypatch.setenv("CREDIT_SERVING__API_KEY", KEY)
+    assert _status(path) == 401
+    assert _status(path, authorization="Bearer wrong-key-wrong-key") == 401
+    assert _status(path, authorization=f"Bearer {KEY}") == 200
+    for open_path in ("/healthz", "/readyz", "/livez", "/docs.json", "/"):
+        assert _status(open_path, client="10.1.2.3") == 200
+
+
+def test_the_key_is_read_from_dot_env(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"CREDIT_SERVING__API_KEY={KEY}\n")
+    assert _status("/score") == 401
+    assert _status("/score", authorization=f"Bearer {KEY}") == 200
+
+
+@pytest.mark.parametrize("path", ["/score", "/explain", "/model_info", "/metrics"])
+def test_without_a_key_only_loopback_clients_are_answered(path: str) -> None:
+    assert _status(path, client="127.0.0.1") == 200
+    assert _status(path, client="::1") == 200
+    assert _status(path, client="10.1.2.3") == 403
+    assert _status(path, client="192.168.0.7") == 403
+    assert _status("/healthz", client="10.1.2.3") == 200
+
+
+def test_a_short_key_is_refused_at_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CREDIT_SERVING__API_KEY", "s3cret")
+    with pytest.raises(ValueError, match=r"CREDIT_SERVING__API_KEY: .*at least 16 characters"):
+        serving_settings()
