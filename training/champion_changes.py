@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from credit_risk.database import connect
 from training import promotion_log
 from training.registry import (
     CHAMPION,
@@ -54,10 +53,15 @@ def _change_champion(
     actor: str,
     reason: str,
     dsn: str,
+    refuse_current: bool = False,
 ) -> ChampionChange:
-    """Move `champion` to `version` and log it in one transaction, then tag and sync aliases."""
-    champion = champion_version(client, model_name)
-    with connect(dsn) as conn:
+    """Move `champion` to `version`, then log it, under the model's promotion lock; then tag
+    the version and sync the aliases."""
+    with promotion_log.serialised(dsn, model_name) as conn:
+        champion = champion_version(client, model_name)
+        if refuse_current and champion is not None and champion.version == version.version:
+            raise ValueError(f"version {version.version} is already the champion of {model_name}")
+        client.set_registered_model_alias(model_name, CHAMPION, version.version)
         log_id = promotion_log.insert(
             conn,
             model_name=model_name,
@@ -70,7 +74,6 @@ def _change_champion(
             challenger_metrics=recorded_metrics(client, version),
             champion_metrics=None if champion is None else recorded_metrics(client, champion),
         )
-        client.set_registered_model_alias(model_name, CHAMPION, version.version)
     tag_decision(
         client,
         model_name,
@@ -100,9 +103,6 @@ def promote_version(
 
     client = MlflowClient()
     chosen = get_version(client, model_name, version)
-    champion = champion_version(client, model_name)
-    if champion is not None and champion.version == chosen.version:
-        raise ValueError(f"version {chosen.version} is already the champion of {model_name}")
     return _change_champion(
         client,
         model_name=model_name,
@@ -111,6 +111,7 @@ def promote_version(
         actor=actor,
         reason=reason,
         dsn=dsn,
+        refuse_current=True,
     )
 
 

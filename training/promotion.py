@@ -1,7 +1,8 @@
 """Gated promotion: score challenger and champion on one test set, let the gate decide, record it.
 
 The decision itself is `training.promotion_gate`; this module gathers its inputs, writes the
-outcome to `governance.promotion_log` and moves the `champion` alias in the same transaction.
+outcome to `governance.promotion_log` after moving the `champion` alias, both under the model's
+promotion lock (promotion_log.serialised).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from credit_risk.database import connect
 from training import promotion_log
 from training.promotion_gate import PromotionDecision, decide_promotion
 from training.registry import (
@@ -73,9 +73,6 @@ def promote_if_better(
 
     client = MlflowClient()
     challenger = get_version(client, model_name, challenger_version)
-    champion = champion_version(client, model_name)
-    if champion is not None and champion.version == challenger.version:
-        raise ValueError(f"version {challenger.version} is already the champion of {model_name}")
     missing = [c for c in [target, *feature_columns] if c not in test_frame.columns]
     if missing:
         raise ValueError(f"test_frame: missing columns {', '.join(missing)}")
@@ -87,20 +84,29 @@ def promote_if_better(
         return evaluate_on(uri, X, y, recorded_threshold(client, version), groups)
 
     challenger_metrics = evaluate(challenger)
-    champion_metrics = None if champion is None else evaluate(champion)
-    decision = decide_promotion(
-        challenger_metrics,
-        champion_metrics,
-        fairness_metrics={c.replace("_", " "): f"test_di_{c}_min_ratio" for c in protected},
-        **_defaults(
-            auc_margin=auc_margin,
-            calibration_tolerance=calibration_tolerance,
-            fairness_tolerance=fairness_tolerance,
-        ),
-    )
-    old = None if champion is None else int(champion.version)
-    new = int(challenger.version) if decision.promote else old
-    with connect(dsn) as conn:
+    # Read the champion, decide, move the alias and log under the model's lock: a promotion
+    # running meanwhile cannot start from the same champion.
+    with promotion_log.serialised(dsn, model_name) as conn:
+        champion = champion_version(client, model_name)
+        if champion is not None and champion.version == challenger.version:
+            raise ValueError(
+                f"version {challenger.version} is already the champion of {model_name}"
+            )
+        champion_metrics = None if champion is None else evaluate(champion)
+        decision = decide_promotion(
+            challenger_metrics,
+            champion_metrics,
+            fairness_metrics={c.replace("_", " "): f"test_di_{c}_min_ratio" for c in protected},
+            **_defaults(
+                auc_margin=auc_margin,
+                calibration_tolerance=calibration_tolerance,
+                fairness_tolerance=fairness_tolerance,
+            ),
+        )
+        old = None if champion is None else int(champion.version)
+        new = int(challenger.version) if decision.promote else old
+        if decision.promote:  # the log row follows the alias move, in the lock's transaction
+            client.set_registered_model_alias(model_name, CHAMPION, challenger.version)
         promotion_log.insert(
             conn,
             model_name=model_name,
@@ -113,8 +119,6 @@ def promote_if_better(
             challenger_metrics=challenger_metrics,
             champion_metrics=champion_metrics,
         )
-        if decision.promote:
-            client.set_registered_model_alias(model_name, CHAMPION, challenger.version)
     if decision.promote:
         sync_previous_alias(client, model_name, dsn)
     tag_decision(

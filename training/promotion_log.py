@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from credit_risk.database import connect
@@ -21,6 +22,7 @@ __all__ = [
     "insert",
     "record",
     "rollback_target",
+    "serialised",
 ]
 
 Action = Literal["promote", "keep", "manual_promote", "rollback"]
@@ -122,6 +124,20 @@ def insert(
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+@contextmanager
+def serialised(dsn: str, model_name: str) -> Iterator[psycopg.Connection[Any]]:
+    """One champion change of `model_name` at a time, across processes.
+
+    Yields a connection in a transaction that holds a PostgreSQL advisory lock per model: read
+    the champion, decide, move the alias and insert the log row inside it, so two promotions
+    cannot both start from the same champion and break the chain of previous versions. The row
+    commits when the block ends.
+    """
+    with connect(dsn) as conn:
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"promotion:{model_name}",))
+        yield conn
 
 
 def record(dsn: str, **entry: Any) -> int:

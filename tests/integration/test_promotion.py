@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import uuid
@@ -187,6 +188,29 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
     assert rows[0]["challenger_metrics"]["threshold"] == 0.5
     assert rows[1]["reason"].startswith("rollback of the promotion of version 3")
     assert len(promotion_log.history(pg_dsn, model_name, limit=2)) == 2
+
+
+def test_concurrent_promotions_leave_one_unbroken_chain(model_name: str, pg_dsn: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    run_id = log_candidate(FEATURES)
+    versions = [
+        str(registry.register_challenger(run_id, model_name=model_name).version) for _ in range(6)
+    ]
+
+    def promote(version: str) -> int:
+        return champion_changes.promote_version(
+            version, actor="test", reason="race", dsn=pg_dsn, model_name=model_name
+        ).log_id
+
+    with ThreadPoolExecutor(len(versions)) as pool:
+        log_ids = list(pool.map(promote, versions))
+    entries = sorted(promotion_log.history(pg_dsn, model_name, limit=None), key=lambda e: e["id"])
+    assert sorted(log_ids) == [e["id"] for e in entries]
+    assert entries[0]["previous_champion_version"] is None
+    for earlier, later in itertools.pairwise(entries):
+        assert later["previous_champion_version"] == earlier["new_champion_version"], entries
+    assert aliases(model_name)["champion"] == str(entries[-1]["new_champion_version"])
 
 
 def test_rollback_and_promote_explain_what_is_missing(model_name: str, pg_dsn: str) -> None:
