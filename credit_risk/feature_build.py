@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from credit_risk.environment import database_environment
+from credit_risk.schemas import check_batch_name, check_schema_name
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ def build_features(
 
     `vars` are dbt project variables, e.g. {"raw_schema": "batch", "schema_prefix": "batch"}
     builds a named batch's features into batch_staging, batch_intermediate and batch_marts.
+    Both are checked first (credit_risk.schemas), so a build never lands in a platform schema.
     """
+    check_build_vars(vars or {})
     from dbt.cli.main import dbtRunner
 
     target = Path(target_path or os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
@@ -120,6 +123,15 @@ def build_features(
         raise FeatureBuildError(result)
     log.info("dbt build succeeded in %.1f s: %s", seconds, _summary(counts))
     return result
+
+
+def check_build_vars(vars: Mapping[str, str]) -> None:
+    """Refuse a raw_schema or schema_prefix that would point dbt at the platform's own schemas."""
+    if "raw_schema" in vars:
+        check_schema_name(vars["raw_schema"], what="raw_schema")
+    prefix = vars.get("schema_prefix")
+    if prefix:  # "" (the default) builds the main layers
+        check_batch_name(prefix, what="schema_prefix")
 
 
 class _Progress:

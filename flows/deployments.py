@@ -196,8 +196,14 @@ def parse_parameter(text: str) -> tuple[str, Any]:
 
 
 def validate_parameters(flow: Flow[..., Any], parameters: dict[str, Any]) -> dict[str, Any]:
-    """Check names and types against the flow's signature; errors name the parameter."""
+    """Check names and types against the flow's signature; errors name the parameter.
+
+    A `batch` (a schema name) is also checked against the platform's own schemas, so a bad
+    name is refused before a run is created.
+    """
     from pydantic import TypeAdapter, ValidationError
+
+    from credit_risk.schemas import check_batch_name
 
     signature = inspect.signature(flow.fn)
     hints = get_type_hints(flow.fn)
@@ -214,4 +220,6 @@ def validate_parameters(flow: Flow[..., Any], parameters: dict[str, Any]) -> dic
         except ValidationError as exc:
             problem = "; ".join(e["msg"] for e in exc.errors())
             raise ValueError(f"parameter {name!r}: {problem} (got {value!r})") from exc
+        if name == "batch" and validated[name] is not None:
+            check_batch_name(validated[name], what="parameter 'batch'")
     return validated

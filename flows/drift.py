@@ -177,12 +177,13 @@ def check_drift(
     from monitoring.store import alert_since, ensure_tables
     from monitoring.summary import Summary
 
-    logger = get_run_logger()
     settings = Settings()
     m = settings.monitoring
     if not (window or since or until or batch):
         window = m.window
+    # Refused before the database or the champion is touched; the error names the parameter.
     selection = select(window=window, since=since, until=until, batch=batch)
+    logger = get_run_logger()
     dsn = dsn or prepare_runtime(settings).dsn
     name = model_name or settings.mlflow.registered_model
     rows = sample_rows or m.sample_rows
@@ -266,7 +267,10 @@ def retrain_on_drift(
     without it, train_model trains on the feature mart as it is.
     """
     from credit_risk.environment import prepare_runtime
+    from credit_risk.schemas import check_batch_name
 
+    if batch is not None:
+        check_batch_name(batch, what="batch")  # before the database is started or touched
     logger = get_run_logger()
     settings = Settings()
     dsn = prepare_runtime(settings).dsn

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from credit_risk.schemas import check_batch_name
+
 __all__ = ["Selection", "parse_since", "parse_window", "select"]
 
 WINDOW_PATTERN = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 WINDOW_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-# A batch's features live in <batch>_marts; PostgreSQL identifiers are at most 63 bytes.
-MAX_BATCH_NAME = 63 - len("_intermediate")
 
 
 @dataclass(frozen=True)
@@ -93,14 +93,7 @@ def select(
     if start is not None and end is not None and start >= end:
         raise ValueError(f"since ({start.isoformat()}) must be before until ({end.isoformat()})")
     if batch is not None:
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", batch) or len(batch) > MAX_BATCH_NAME:
-            raise ValueError(
-                f"batch: {batch!r} is not a schema name (lower-case letters, digits and _, "
-                f"starting with a letter, at most {MAX_BATCH_NAME} characters)"
-            )
-        if batch in ("raw", "marts", "staging", "intermediate", "serving", "monitoring"):
-            raise ValueError(f"batch: {batch!r} is one of the platform's own schemas")
-        return Selection(since=start, until=end, batch=batch)
+        return Selection(since=start, until=end, batch=check_batch_name(batch, what="batch"))
     if start is None and end is None:
         raise ValueError(
             "no current data chosen: give --window (e.g. 7d), --since/--until, or --batch"

@@ -26,9 +26,16 @@ def generate(
     bad_rate: Annotated[
         float | None, typer.Option(help="Target portfolio bad rate (default from settings).")
     ] = None,
-    schema: Annotated[str, typer.Option(help="Target schema, replaced atomically.")] = "raw",
+    schema: Annotated[
+        str,
+        typer.Option(
+            help="Target schema, replaced atomically; the platform's own schemas (governance, "
+            "serving, monitoring, marts, ...) are refused."
+        ),
+    ] = "raw",
 ) -> None:
     """Generate causal synthetic lending data and load it into PostgreSQL with COPY."""
+    from credit_risk.schemas import check_schema_name
     from credit_risk.synthetic.config import GeneratorConfig
 
     settings = settings_from(ctx)
@@ -40,8 +47,7 @@ def generate(
             scenario=scenario,  # type: ignore[arg-type]
             bad_rate=settings.data.bad_rate if bad_rate is None else bad_rate,
         )
-        if not schema.isidentifier():
-            raise ValueError(f"schema must be a plain identifier, got {schema!r}")
+        check_schema_name(schema, what="--schema")
     runtime = runtime_from(ctx)
     from credit_risk.synthetic.loader import load_raw
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from credit_risk.database import connect
+from credit_risk.schemas import check_schema_name
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.generator import generate, metadata_table
 from credit_risk.synthetic.raw_schema import TABLES, constraint_sql, create_table_sql
@@ -86,6 +87,7 @@ def load_raw(
     on_rows: ProgressCallback | None = None,
 ) -> LoadReport:
     """Generate the data for `config` and replace `schema` with it in one transaction."""
+    check_schema_name(schema, what="schema")
     started = time.perf_counter()
     report = LoadReport(schema=schema)
     side = f"{schema}__loading"

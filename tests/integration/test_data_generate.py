@@ -64,6 +64,8 @@ def test_cli_generates_requested_rows(pg_dsn: str) -> None:
         (["--applications", "-5"], "applications must be a positive"),
         (["--applications", "100", "--scenario", "boom"], "scenario must be one of"),
         (["--applications", "100", "--bad-rate", "2"], "bad_rate"),
+        (["--applications", "100", "--schema", "governance"], "--schema: 'governance' is one"),
+        (["--applications", "100", "--schema", "Raw"], "--schema: 'Raw' is not a schema name"),
     ],
 )
 def test_bad_arguments_change_nothing(pg_dsn: str, args: list[str], message: str) -> None:
@@ -73,6 +75,30 @@ def test_bad_arguments_change_nothing(pg_dsn: str, args: list[str], message: str
     assert result.exit_code == 2
     assert message in result.output
     assert _counts(pg_dsn) == before
+
+
+def test_platform_schemas_survive_a_generate_aimed_at_them(pg_dsn: str) -> None:
+    from training.promotion_log import ensure_table
+
+    with connect(pg_dsn) as conn:
+        ensure_table(conn)
+        conn.execute(
+            "insert into governance.promotion_log (model_name, action, actor, reason) "
+            "values ('credit-risk', 'manual_promote', 'test', 'the champion history')"
+        )
+        conn.execute("create schema serving")
+        conn.execute("create table serving.scoring_log (id int)")
+    for schema in ("governance", "serving"):
+        result = _cli(pg_dsn, "data", "generate", "--applications", "1000", "--schema", schema)
+        assert result.exit_code == 2, result.output
+        assert f"--schema: '{schema}' is one of the platform's own schemas" in result.output
+    with connect(pg_dsn) as conn:
+        log = conn.execute("select reason from governance.promotion_log").fetchall()
+        kept = conn.execute("select to_regclass('serving.scoring_log') is not null").fetchone()
+        generated = conn.execute("select to_regclass('governance.applications')").fetchone()
+    assert log == [("the champion history",)]
+    assert kept == (True,)
+    assert generated == (None,)
 
 
 def test_failed_load_keeps_the_previous_data(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
