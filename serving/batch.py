@@ -10,10 +10,13 @@ Table `serving.scores`, one row per (application, model version):
     decision        text        approve / reject
     reasons         jsonb       up to four reason codes
     scored_at       timestamptz
+    features_md5    text        fingerprint of the marts.application_features row scored
 
 Pending applications are read from `marts.application_features` joined to raw.applications
 with status 'pending', by keyset pagination on application_id, skipping those this version
-already scored. A chunk is scored with one booster call (see serving.scorer.decide), copied
+already scored *with the same feature row*: a reloaded or regenerated book reuses application
+ids, so a row whose fingerprint changed is a different application and is scored again, its
+score replacing the stale one (serving.scores holds the current book). A chunk is scored with one booster call (see serving.scorer.decide), copied
 into a temporary staging table and inserted with `on conflict do nothing`, so a rerun adds no
 rows and memory stays at one chunk whatever the book's size.
 """
@@ -48,12 +51,14 @@ create table if not exists serving.scores (
     scored_at timestamptz not null,
     primary key (application_id, model_version)
 );
+-- added later: rows from before it have no fingerprint and are scored once more
+alter table serving.scores add column if not exists features_md5 text;
 """
 # Booster threads for a whole chunk (the HTTP service scores on one thread per request).
 BATCH_THREADS = 2
 _COLUMNS = [*FeatureSpec.from_contract().columns]
 PENDING_QUERY = f"""
-select f.application_id, {", ".join("f." + c for c in _COLUMNS)}
+select f.application_id, md5(f::text) as features_md5, {", ".join("f." + c for c in _COLUMNS)}
 from marts.application_features as f
 inner join raw.applications as a using (application_id)
 where a.status = 'pending'
@@ -61,6 +66,7 @@ where a.status = 'pending'
   and not exists (
       select 1 from serving.scores as s
       where s.application_id = f.application_id and s.model_version = %(version)s
+        and s.features_md5 = md5(f::text)
   )
 order by f.application_id
 limit %(limit)s
@@ -74,6 +80,7 @@ _WRITE_COLUMNS = (
     "decision",
     "reasons",
     "scored_at",
+    "features_md5",
 )
 
 
@@ -93,7 +100,8 @@ def ensure_scores_table(dsn: str) -> None:
 
 
 def _write(conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> int:
-    """Copy into a temporary table, then insert what is not there yet."""
+    """Copy into a temporary table, then insert what is not there yet and replace the scores
+    of ids whose feature row changed (another book's application under the same id)."""
     cols = ", ".join(_WRITE_COLUMNS)
     conn.execute(
         "create temporary table scores_incoming (like serving.scores including defaults) "
@@ -104,7 +112,9 @@ def _write(conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> int:
             copy.write_row(row)
     cur = conn.execute(
         f"insert into serving.scores ({cols}) select {cols} from scores_incoming "
-        "on conflict (application_id, model_version) do nothing"
+        "on conflict (application_id, model_version) do update set "
+        + ", ".join(f"{c} = excluded.{c}" for c in _WRITE_COLUMNS[2:])
+        + " where serving.scores.features_md5 is distinct from excluded.features_md5"
     )
     return cur.rowcount
 
@@ -131,8 +141,9 @@ def score_pending_chunk(dsn: str, loaded: LoadedModel, after_id: int, limit: int
                 r["decision"],
                 json.dumps(r["reasons"]),
                 r["scored_at"],
+                record["features_md5"],
             )
-            for app_id, r in zip(ids, results, strict=True)
+            for app_id, r, record in zip(ids, results, records, strict=True)
         ]
         written = _write(conn, rows)
     return Chunk(len(records), written, int(ids[-1]))
