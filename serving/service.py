@@ -26,16 +26,21 @@ while one booster call runs share the next, with the same numbers each would get
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import bentoml
 
-from credit_risk.addresses import is_loopback
+from serving.boundary import (
+    PROTECTED_ROUTES,
+    UNAVAILABLE_MESSAGE,
+    ApiKeyMiddleware,
+    BodyLimitsMiddleware,
+    UnavailableMiddleware,
+    serving_settings,
+)
 from serving.logs import install as install_log_filter
 from serving.schemas import (
     Application,
@@ -49,95 +54,14 @@ from serving.schemas import (
 if TYPE_CHECKING:
     from prometheus_client import Histogram
 
-    from credit_risk.settings import ServingSettings
     from serving.model import LoadedModel, Scored
 
-__all__ = [
-    "PROTECTED_ROUTES",
-    "ApiKeyMiddleware",
-    "CreditRiskService",
-    "is_open",
-    "workers_from_env",
-]
+__all__ = ["CreditRiskService", "serving_settings", "workers_from_env"]
 
 log = logging.getLogger(__name__)
 
 WORKERS_ENV = "CREDIT_SERVING__WORKERS"
-PROTECTED_ROUTES = frozenset({"/score", "/score_batch", "/explain"})
-OPEN_ROUTES = frozenset({"/healthz", "/livez", "/readyz", "/docs.json"})
-OPEN_PREFIXES = ("/static_content/",)  # the Swagger UI's files, served from /
-BAD_KEY_MESSAGE = "missing or invalid API key: send 'Authorization: Bearer <key>'"
-NO_KEY_MESSAGE = (
-    "this service has no API key, so it answers only clients on this machine; set "
-    "CREDIT_SERVING__API_KEY (environment or .env) to serve other hosts"
-)
 BATCH_SIZE_METRIC = "credit_risk_score_micro_batch_size"
-RETRY_AFTER_SECONDS = 5
-UNAVAILABLE_MESSAGE = (
-    "customer features are unavailable, so an existing customer cannot be scored now; retry in "
-    f"{RETRY_AFTER_SECONDS} s, or send the application without customer_id as a new applicant"
-)
-UNAVAILABLE_BODY = json.dumps({"error": UNAVAILABLE_MESSAGE}).encode()
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-class ApiKeyMiddleware:
-    """The service's own boundary, however it was started.
-
-    With an API key (settings.serving.api_key: the environment or `.env`), every route but
-    health, readiness and the docs needs `Authorization: Bearer <key>`. Without one, only
-    loopback clients are answered: `bentoml serve` binds every interface by default.
-    """
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
-        self.app = app
-        key = serving_settings().api_key
-        self.expected = f"Bearer {key.get_secret_value()}".encode() if key else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or is_open(path):
-            await self.app(scope, receive, send)
-            return
-        if self.expected is None:
-            client = (scope.get("client") or ("", 0))[0]
-            if is_loopback(client):
-                await self.app(scope, receive, send)
-                return
-            await _refuse(send, 403, NO_KEY_MESSAGE, [])
-            return
-        given = dict(scope.get("headers") or []).get(b"authorization", b"")
-        if hmac.compare_digest(given, self.expected):
-            await self.app(scope, receive, send)
-            return
-        await _refuse(send, 401, BAD_KEY_MESSAGE, [(b"www-authenticate", b"Bearer")])
-
-
-def is_open(path: str) -> bool:
-    """Health, readiness and the API docs: answered without a key, to any client."""
-    return path.rstrip("/") in OPEN_ROUTES or path == "/" or path.startswith(OPEN_PREFIXES)
-
-
-async def _refuse(
-    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]
-) -> None:
-    body = json.dumps({"error": message}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def batch_size_histogram() -> Histogram:
@@ -149,22 +73,6 @@ def batch_size_histogram() -> Histogram:
         "How many /score requests one booster call scored together",
         buckets=(1, 2, 4, 8, 16, 32, 64),
     )
-
-
-def serving_settings() -> ServingSettings:
-    """The serving section of the settings; a bad CREDIT_SERVING__* value names the variable."""
-    from pydantic import ValidationError
-
-    from credit_risk.settings import Settings
-
-    try:
-        return Settings().serving
-    except ValidationError as exc:
-        problems = "; ".join(
-            "CREDIT_" + "__".join(str(part).upper() for part in error["loc"]) + ": " + error["msg"]
-            for error in exc.errors()
-        )
-        raise ValueError(problems) from exc
 
 
 def workers_from_env() -> int:
@@ -322,46 +230,6 @@ def _unavailable() -> Exception:
     return ServiceUnavailable(UNAVAILABLE_MESSAGE)
 
 
-class UnavailableMiddleware:
-    """The scoring routes' 503 answers say why and when to retry.
-
-    BentoML replaces the message of every 5xx with a generic one; a client that sent a
-    customer_id needs to know it may retry, or send the application without it.
-    """
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").rstrip("/") not in PROTECTED_ROUTES:
-            await self.app(scope, receive, send)
-            return
-        replacing = False
-
-        async def explained(message: Message) -> None:
-            nonlocal replacing
-            if message["type"] == "http.response.start" and message.get("status") == 503:
-                replacing = True
-                kept = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in (b"content-length", b"content-type")
-                ]
-                headers = [
-                    *kept,
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(UNAVAILABLE_BODY)).encode()),
-                    (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
-                ]
-                await send({**message, "headers": headers})
-            elif replacing and message["type"] == "http.response.body":
-                if not message.get("more_body", False):
-                    await send({"type": "http.response.body", "body": UNAVAILABLE_BODY})
-            else:
-                await send(message)
-
-        await self.app(scope, receive, explained)
-
-
 CreditRiskService.add_asgi_middleware(ApiKeyMiddleware)
 CreditRiskService.add_asgi_middleware(UnavailableMiddleware)
+CreditRiskService.add_asgi_middleware(BodyLimitsMiddleware)

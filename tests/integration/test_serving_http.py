@@ -135,6 +135,17 @@ def test_every_route_needs_the_api_key_but_health_and_docs(server: dict[str, Any
     assert httpx.get(f"{base}/docs.json").status_code == 200
 
 
+def test_other_content_types_are_a_415_and_oversized_bodies_a_413(client: httpx.Client) -> None:
+    for route in ("/score", "/score_batch", "/explain", "/model_info"):
+        response = client.post(route, files={"file": ("a.txt", b"loan_amount=1")})
+        assert response.status_code == 415, (route, response.text)
+        assert "application/json" in response.json()["error"]
+    huge = {"applications": [{**SAFE, "application_id": "x" * 60}] * 20_000}
+    response = client.post("/score_batch", json=huge)
+    assert response.status_code == 413, response.text[:500]
+    assert client.post("/score", json=SAFE).status_code == 200
+
+
 def test_model_info_matches_the_registry(client: httpx.Client, champion: Champion) -> None:
     info = client.post("/model_info", json={}).json()
     assert info["name"] == champion.model_name

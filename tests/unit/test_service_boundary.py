@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from serving.service import ApiKeyMiddleware, serving_settings
+from serving.boundary import ApiKeyMiddleware, serving_settings
 
 KEY = "k" * 24
 
@@ -74,3 +74,55 @@ def test_a_short_key_is_refused_at_start_up_naming_the_variable(
     monkeypatch.setenv("CREDIT_SERVING__API_KEY", "s3cret")
     with pytest.raises(ValueError, match=r"CREDIT_SERVING__API_KEY: .*at least 16 characters"):
         serving_settings()
+
+
+def _limits(
+    path: str, chunks: list[bytes], content_type: str | None, declared: int | None = None
+) -> tuple[int, bytes]:
+    from serving.boundary import BodyLimitsMiddleware
+
+    seen: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        message = await receive()
+        seen.append(message["body"])
+        await _ok(scope, receive, send)
+
+    headers = [(b"content-type", content_type.encode())] if content_type else []
+    if declared is not None:
+        headers.append((b"content-length", str(declared).encode()))
+    scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
+    queue = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(BodyLimitsMiddleware(app)(scope, receive, send))
+    return int(sent[0]["status"]), b"".join(seen)
+
+
+@pytest.mark.parametrize("path", ["/score", "/score_batch", "/explain", "/model_info"])
+def test_api_routes_take_json_only(path: str) -> None:
+    assert _limits(path, [b'{"a": 1}'], "application/json; charset=utf-8") == (200, b'{"a": 1}')
+    assert _limits(path, [b"a=1"], "multipart/form-data; boundary=x")[0] == 415
+    assert _limits(path, [b"a=1"], "text/plain")[0] == 415
+    assert _limits(path, [b"{}"], None)[0] == 415
+    assert _limits(path, [b""], None)[0] == 200  # /model_info with no body
+
+
+def test_a_body_over_the_limit_is_a_413_whether_declared_or_chunked() -> None:
+    from serving.boundary import MAX_BODY_BYTES
+
+    assert _limits("/score_batch", [b"{}"], "application/json", MAX_BODY_BYTES + 1)[0] == 413
+    chunk = b" " * (1024 * 1024)
+    chunks = [chunk] * (MAX_BODY_BYTES // len(chunk) + 1)
+    assert _limits("/score_batch", chunks, "application/json")[0] == 413
+    status, body = _limits("/score_batch", [b"{", b"}"], "application/json")
+    assert (status, body) == (200, b"{}")  # chunks under the limit reach the app whole
