@@ -28,6 +28,18 @@ log = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ("is_mature", "is_default", "disbursed_on")
 
+# scoring_log.application_id is the caller's text (or a generated UUID); the platform's ids are
+# bigint. A row's label key is its id cast to bigint only when the text is how PostgreSQL prints
+# a non-negative bigint (no sign, no leading zeros, at most 2^63 - 1); otherwise it is null and
+# the row simply has no label.
+# CASE tests its branches in order, so the cast never sees other text (an AND guard would not
+# ensure that), and the key stays bigint so the join can use application_labels' unique index.
+STORED_KEY = """case
+    when s.application_id !~ '^(0|[1-9][0-9]{0,18})$' then null
+    when s.application_id::numeric > 9223372036854775807 then null
+    else s.application_id::bigint
+end"""
+
 
 class NoCurrentDataError(ValueError):
     """The chosen window or batch holds no rows; the message says where to look."""
@@ -75,22 +87,24 @@ def _scoring_log(dsn: str, selection: Selection, sample_rows: int) -> Current:
             "rows there. Widen --window or --since/--until, or check that the service is "
             "logging (it writes every score to serving.scoring_log)"
         )
-    # Sampling in SQL keeps a 1M-row window cheap: only the sampled rows' features are decoded.
+    # Sampling in SQL keeps a 1M-row window cheap: only the sampled rows' features are decoded,
+    # and only they are looked up in the labels (one index probe each).
     fraction = min(1.0, 1.2 * sample_rows / total)
     if _exists(dsn, "marts.application_labels"):
         labels = "l.is_mature, l.is_default, l.disbursed_on"
-        join = (
-            "left join marts.application_labels as l on s.application_id ~ '^[0-9]+$' "
-            "and l.application_id = s.application_id::bigint"
-        )
+        join = "left join marts.application_labels as l on l.application_id = s.label_key"
     else:
         labels = "null::boolean, null::boolean, null::date"
         join = ""
     sql = f"""
+        with sampled as (
+            select s.application_id, s.scored_at, s.features, {STORED_KEY} as label_key
+            from serving.scoring_log as s
+            where {where} and (%(fraction)s >= 1.0 or random() < %(fraction)s)
+            limit %(limit)s
+        )
         select s.application_id, s.scored_at, s.features, {labels}
-        from serving.scoring_log as s {join}
-        where {where} and (%(fraction)s >= 1.0 or random() < %(fraction)s)
-        limit %(limit)s
+        from sampled as s {join}
     """
     from credit_risk.database import connect
 

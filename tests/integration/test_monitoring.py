@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import os
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from credit_risk.database import connect
 from tests.conftest import drop_database, environment, make_database, project_environment
@@ -276,3 +278,88 @@ def test_alerts_fail_the_flow_run_unless_asked_to_warn(book: Book) -> None:
     error = state.result(raise_on_failure=False)
     assert type(error).__name__ == "DriftAlertError"
     assert "score PSI" in str(error) and "Report:" in str(error)
+
+
+# Ids the service logs: a caller's numeric id, a generated UUID, a caller's string, and digit
+# strings no application can have (beyond bigint, or simply unknown).
+FOREIGN_IDS = [
+    *[str(uuid.UUID(int=n)) for n in range(1, 41)],
+    "9223372036854775808",
+    "123456789012345678901234567890",
+    "999999999",
+    "web-000123",
+]
+
+
+def test_a_window_of_mixed_application_ids_labels_only_stored_ones(book: Book) -> None:
+    from flows.drift import check_drift
+    from monitoring.current import load_current
+    from monitoring.selection import select
+    from serving.decision_log import ensure_table
+
+    ensure_table(book.dsn)
+    scored_at = datetime(2021, 3, 1, 12, tzinfo=UTC)
+    with connect(book.dsn) as conn:
+        # Stored applications with a mature label, then rows that carry foreign ids.
+        rows = conn.execute(
+            """
+            select f.application_id, to_jsonb(f) - 'application_id' - 'customer_id'
+                   - 'applied_on', l.is_mature
+            from marts.application_features as f
+            left join marts.application_labels as l using (application_id)
+            order by l.is_mature is true desc, f.application_id
+            limit %(limit)s
+            """,
+            {"limit": 300 + len(FOREIGN_IDS)},
+        ).fetchall()
+        matched = [(str(app_id), features) for app_id, features, _ in rows[:300]]
+        foreign = [(i, f) for i, (_, f, _) in zip(FOREIGN_IDS, rows[300:], strict=True)]
+        assert all(mature for _, _, mature in rows[:300])
+        with conn.cursor() as cur:
+            cur.executemany(
+                """
+                insert into serving.scoring_log (scored_at, application_id, model_name,
+                    model_version, probability, credit_score, risk_band, decision, threshold,
+                    reasons, features, request_source)
+                values (%(at)s, %(id)s, %(model)s, %(version)s, 0.1, 650, 'low', 'approve', 0.1,
+                    '[]'::jsonb, %(features)s, 'score')
+                """,
+                [
+                    {
+                        "at": scored_at,
+                        "id": app_id,
+                        "model": book.model_name,
+                        "version": book.version,
+                        "features": Jsonb(features),
+                    }
+                    for app_id, features in [*matched, *foreign]
+                ],
+            )
+    since, until = "2021-03-01", "2021-03-02"
+
+    state = check_drift(
+        since=since,
+        until=until,
+        model_name=book.model_name,
+        dsn=book.dsn,
+        fail_on_alert=False,
+        return_state=True,
+    )
+
+    assert state.is_completed(), state.message
+    result = state.result()
+    assert result["current"]["rows_in_window"] == 300 + len(FOREIGN_IDS)
+    assert result["quality"]["available"] is True, result["quality"]["reason"]
+    assert result["quality"]["mature_rows"] == 300
+    current = load_current(
+        book.dsn,
+        select(since=since, until=until),
+        sample_rows=10_000,
+        default_window=(date(2020, 1, 1), date(2020, 12, 31)),
+    ).frame
+    unlabelled = current.loc[current["is_mature"].isna(), "application_id"]
+    assert sorted(unlabelled) == sorted(FOREIGN_IDS)
+    assert current.loc[current["is_mature"].notna(), "is_mature"].all()
+    assert sorted(current.loc[current["is_mature"].notna(), "application_id"]) == sorted(
+        app_id for app_id, _ in matched
+    )
