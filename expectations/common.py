@@ -50,13 +50,31 @@ def new_suite(name: str) -> ExpectationSuite:
     return ExpectationSuite(name=name)
 
 
+# Dates of things that happened, so none can be later than the extract. Loan maturities and
+# instalment due dates lie ahead by design.
+EVENT_DATES: dict[str, tuple[str, ...]] = {
+    "customers": ("date_of_birth",),
+    "employment": ("recorded_on",),
+    "credit_bureau_reports": ("pulled_on", "last_delinquency_on", "oldest_account_on"),
+    "applications": ("applied_on", "decided_on"),
+    "collateral": ("valued_on",),
+    "guarantors": ("added_on",),
+    "loans": ("originated_on",),
+    "disbursements": ("disbursed_on",),
+    "repayments": ("paid_on",),
+    "npa_tracking": ("npa_on", "recorded_on"),
+}
+
+
 def raw_table_suite(table: str) -> ExpectationSuite:
-    """Column set from raw_schema.TABLES, a unique non-null key and a non-empty table."""
+    """Column set from raw_schema.TABLES, a unique non-null key, a non-empty table, and no
+    event date after the extract's snapshot date."""
     suite = new_suite(f"{RAW_SCHEMA}.{table}")
     columns_exactly(suite, [name for name, _ in TABLES[table]])
     key = PRIMARY_KEYS[table]
     not_null(suite, key)
     unique(suite, key)
+    not_after_snapshot(suite, *EVENT_DATES.get(table, ()))
     return suite
 
 
@@ -115,6 +133,23 @@ def mean_between(suite: ExpectationSuite, column: str, minimum: float, maximum: 
     suite.add_expectation(
         ExpectColumnMeanToBeBetween(column=column, min_value=minimum, max_value=maximum)
     )
+
+
+# The extract's snapshot date: nothing in it can have happened later.
+SNAPSHOT_ON = f"(select max(snapshot_on) from {RAW_SCHEMA}.extract_metadata)"
+
+
+def not_after_snapshot(suite: ExpectationSuite, *columns: str) -> None:
+    """No date in these columns after the extract's snapshot date (raw.extract_metadata)."""
+    for column in columns:
+        no_rows_where(
+            suite, f"{column} > {SNAPSHOT_ON}", f"{column} after the snapshot date", column=column
+        )
+
+
+def in_order(suite: ExpectationSuite, earlier: str, later: str) -> None:
+    """`later` is never before `earlier` in the same row (either may be null)."""
+    no_rows_where(suite, f"{later} < {earlier}", f"{later} before {earlier}", column=later)
 
 
 def no_rows_where(suite: ExpectationSuite, condition: str, description: str, column: str) -> None:

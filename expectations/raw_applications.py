@@ -5,7 +5,14 @@ from __future__ import annotations
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import LOAN_PURPOSES, TENURES_MONTHS
-from expectations.common import in_set, not_null, positive, raw_table_suite, within_contract
+from expectations.common import (
+    in_order,
+    in_set,
+    not_null,
+    positive,
+    raw_table_suite,
+    within_contract,
+)
 
 TABLE = "applications"
 STATUSES = ("approved", "rejected", "pending")
@@ -19,4 +26,5 @@ def build_suite() -> ExpectationSuite:
     within_contract(suite, "interest_rate")
     in_set(suite, "status", STATUSES)
     in_set(suite, "loan_purpose", LOAN_PURPOSES)
+    in_order(suite, "applied_on", "decided_on")
     return suite

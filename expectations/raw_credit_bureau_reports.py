@@ -5,7 +5,7 @@ from __future__ import annotations
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import by_name
-from expectations.common import no_rows_where, not_null, raw_table_suite, within_contract
+from expectations.common import in_order, no_rows_where, not_null, raw_table_suite, within_contract
 
 TABLE = "credit_bureau_reports"
 
@@ -22,4 +22,6 @@ def build_suite() -> ExpectationSuite:
         f"utilization (total_balance / total_credit_limit) above {ceiling}",
         column="total_balance/total_credit_limit",
     )
+    in_order(suite, "last_delinquency_on", "pulled_on")
+    in_order(suite, "oldest_account_on", "pulled_on")
     return suite

@@ -5,7 +5,14 @@ from __future__ import annotations
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import TENURES_MONTHS
-from expectations.common import in_set, not_null, positive, raw_table_suite, within_contract
+from expectations.common import (
+    in_order,
+    in_set,
+    not_null,
+    positive,
+    raw_table_suite,
+    within_contract,
+)
 
 TABLE = "loans"
 LOAN_STATUSES = ("active", "closed", "defaulted", "written_off")
@@ -18,4 +25,5 @@ def build_suite() -> ExpectationSuite:
     in_set(suite, "tenure_months", TENURES_MONTHS)
     within_contract(suite, "interest_rate")
     in_set(suite, "loan_status", LOAN_STATUSES)
+    in_order(suite, "originated_on", "maturity_on")
     return suite

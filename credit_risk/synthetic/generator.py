@@ -59,7 +59,7 @@ def generate(config: GeneratorConfig) -> RawData:
         "customers": _customers_table(customers, start),
         "employment": _employment_table(customers, start),
         "credit_bureau_reports": _bureau_table(applications, customers, start),
-        "applications": _applications_table(applications, start),
+        "applications": _applications_table(applications, start, snapshot),
         "collateral": _collateral_table(applications, start),
         "guarantors": _guarantors_table(applications, start),
     }
@@ -141,11 +141,13 @@ def _bureau_table(a: Applications, c: Customers, start: np.datetime64) -> pa.Tab
     )
 
 
-def _applications_table(a: Applications, start: np.datetime64) -> pa.Table:
+def _applications_table(a: Applications, start: np.datetime64, snapshot: np.datetime64) -> pa.Table:
     n = len(a.applied_day)
     applied = _dates(start, a.applied_day)
     decided = applied + a.decided_after_days.astype("timedelta64[D]")
-    pending = a.status == 2
+    # A decision after the extract's snapshot is not known to the extract: still pending.
+    pending = (a.status == 2) | (decided > snapshot)
+    status = np.where(pending, 2, a.status)
     return pa.table(
         {
             "application_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
@@ -158,7 +160,7 @@ def _applications_table(a: Applications, start: np.datetime64) -> pa.Table:
             "existing_monthly_debt": pa.array(a.existing_debt),
             "monthly_rent": pa.array(a.rent),
             "channel": _labels(apps_module.CHANNELS, a.channel),
-            "status": _labels(apps_module.STATUSES, a.status),
+            "status": _labels(apps_module.STATUSES, status),
             "decided_on": pa.array(decided, mask=pending),
         }
     )

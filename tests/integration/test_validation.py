@@ -124,6 +124,27 @@ CORRUPTIONS = {
         "raw.applications.application_id: expect_column_values_to_be_unique — "
         "{n} rows share a duplicated value",
     ),
+    "decided_before_applied": (
+        [
+            "update raw.applications set decided_on = applied_on - 3 "
+            "where decided_on is not null and application_id % 50 = 0"
+        ],
+        "select count(*) from raw.applications where decided_on < applied_on",
+        {("raw.applications.decided_on", "unexpected_rows_expectation")},
+        "raw.applications.decided_on: unexpected_rows_expectation — {n} rows",
+    ),
+    "paid_after_the_snapshot": (
+        [
+            "update raw.repayments set paid_on = "
+            "(select snapshot_on from raw.extract_metadata) + 10 "
+            "where paid_on is not null and loan_id = "
+            "(select min(loan_id) from raw.repayments where paid_on is not null)"
+        ],
+        "select count(*) from raw.repayments "
+        "where paid_on > (select snapshot_on from raw.extract_metadata)",
+        {("raw.repayments.paid_on", "unexpected_rows_expectation")},
+        "raw.repayments.paid_on: unexpected_rows_expectation — {n} rows",
+    ),
     "shifted_dti": (
         [f"update {FEATURES_TABLE} set dti = dti * 2"],
         f"select 1 from {FEATURES_TABLE} limit 1",
