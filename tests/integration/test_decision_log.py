@@ -38,48 +38,28 @@ def _decision(application_id: str) -> dict[str, Any]:
     }
 
 
+def _record(writer: DecisionLog, application_id: str, customer_id: int | None) -> None:
+    writer.record(
+        _decision(application_id),
+        features={},
+        customer_id=customer_id,
+        model_name="m",
+        request_source="score",
+    )
+
+
 def test_a_row_the_table_refuses_is_set_aside_and_the_rest_are_written(dsn: str) -> None:
     marker = uuid.uuid4().hex[:8]
     writer = DecisionLog(dsn, flush_seconds=60)  # flushed by hand below
     try:
-        writer.record(
-            _decision(f"{marker}-1"),
-            features={},
-            customer_id=7,
-            model_name="m",
-            request_source="score",
-        )
+        _record(writer, f"{marker}-1", 7)
         # Neither a bigint overflow nor a NUL character can be stored by PostgreSQL.
-        writer.record(
-            _decision(f"{marker}-2"),
-            features={},
-            customer_id=2**63,
-            model_name="m",
-            request_source="score",
-        )
-        writer.record(
-            _decision(f"{marker}-3\x00"),
-            features={},
-            customer_id=None,
-            model_name="m",
-            request_source="score",
-        )
-        writer.record(
-            _decision(f"{marker}-4"),
-            features={},
-            customer_id=None,
-            model_name="m",
-            request_source="score",
-        )
+        _record(writer, f"{marker}-2", 2**63)
+        _record(writer, f"{marker}-3\x00", None)
+        _record(writer, f"{marker}-4", None)
         assert writer.flush() == 4
         assert writer.pending == 0
-        writer.record(
-            _decision(f"{marker}-5"),
-            features={},
-            customer_id=None,
-            model_name="m",
-            request_source="score",
-        )
+        _record(writer, f"{marker}-5", None)
         assert writer.flush() == 1  # the log goes on after a refused row
     finally:
         writer.close()
