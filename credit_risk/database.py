@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 if TYPE_CHECKING:
     import psycopg
+    from pydantic import SecretStr
 
     from credit_risk.settings import Settings
 
@@ -83,6 +84,27 @@ def with_database(dsn: str, dbname: str) -> str:
     """The same server and credentials, another database."""
     p = parse_dsn(dsn)
     return build_dsn(ConnectionParts(p.host, p.port, p.user, p.password, dbname))
+
+
+def redacted(dsn: str) -> str:
+    """The DSN to show people: server, user and database, the password replaced by ***."""
+    p = parse_dsn(dsn)
+    shown = build_dsn(ConnectionParts(p.host, p.port, p.user, "", p.dbname))
+    if not p.password:
+        return shown
+    user = "postgresql://" + quote(p.user, safe="")
+    return shown.replace(user + "@", user + ":***@", 1)
+
+
+def flow_dsn(dsn: SecretStr | str | None) -> str | None:
+    """A flow's `dsn` parameter as text.
+
+    Flows take the DSN as a SecretStr so that Prefect stores and shows it masked; callers pass
+    SecretStr(dsn) (a plain string still works, but is stored as given).
+    """
+    if dsn is None or isinstance(dsn, str):
+        return dsn
+    return dsn.get_secret_value()
 
 
 def sqlalchemy_url(dsn: str, driver: str = "psycopg") -> str:

@@ -14,7 +14,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed
+from pydantic import SecretStr
 
+from credit_risk.database import flow_dsn
 from credit_risk.settings import Settings
 from flows.retry import RETRY_DELAYS, is_transient
 
@@ -162,7 +164,7 @@ def check_drift(
     since: str | None = None,
     until: str | None = None,
     batch: str | None = None,
-    dsn: str | None = None,
+    dsn: SecretStr | None = None,
     model_name: str | None = None,
     sample_rows: int | None = None,
     fail_on_alert: bool | None = None,
@@ -184,7 +186,7 @@ def check_drift(
     # Refused before the database or the champion is touched; the error names the parameter.
     selection = select(window=window, since=since, until=until, batch=batch)
     logger = get_run_logger()
-    dsn = dsn or prepare_runtime(settings).dsn
+    dsn = flow_dsn(dsn) or prepare_runtime(settings).dsn
     name = model_name or settings.mlflow.registered_model
     rows = sample_rows or m.sample_rows
     started_at, started = datetime.now(UTC), time.perf_counter()
@@ -279,7 +281,7 @@ def retrain_on_drift(
         since=since,
         until=until,
         batch=batch,
-        dsn=dsn,
+        dsn=SecretStr(dsn),
         model_name=model_name,
         fail_on_alert=False,
     )
@@ -303,7 +305,7 @@ def retrain_on_drift(
     from flows.train import train_model
 
     lineage = {"trigger": "drift", "trigger_alerts": ",".join(drift_alerts)[:4900]}
-    trained = train_model(dsn, lineage=lineage, candidates=candidates)
+    trained = train_model(SecretStr(dsn), lineage=lineage, candidates=candidates)
     return {**result, "retraining": trained}
 
 

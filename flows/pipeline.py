@@ -9,7 +9,9 @@ from typing import Any, Literal
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from pydantic import SecretStr
 
+from credit_risk.database import redacted
 from credit_risk.settings import Settings
 from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
 from flows.train import train_model
@@ -100,7 +102,7 @@ def run_pipeline(
     started = time.perf_counter()
     settings = Settings()
     runtime = prepare_runtime(settings)
-    summary: dict[str, Any] = {"dsn": runtime.dsn, "mlflow_uri": runtime.mlflow_uri}
+    summary: dict[str, Any] = {"dsn": redacted(runtime.dsn), "mlflow_uri": runtime.mlflow_uri}
     delays = settings.runner.retry_delays
     kept = "the raw schema is swapped in whole, so earlier data is intact; rerun the pipeline"
     with explain_database_outage(runtime.dsn, len(delays), kept):
@@ -135,7 +137,7 @@ def run_pipeline(
             "data_seed": str(seed),
         }
         summary["training"] = train_model(
-            runtime.dsn,
+            SecretStr(runtime.dsn),
             lineage=lineage,
             reference=batch_reference,
             candidates=candidates,

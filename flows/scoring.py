@@ -8,7 +8,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from pydantic import SecretStr
 
+from credit_risk.database import flow_dsn
 from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
 
 DEFAULT_CHUNK_SIZE = 50_000
@@ -65,7 +67,7 @@ def _run_name() -> str:
 
 @flow(name="score-batch", flow_run_name=_run_name)
 def score_batch(
-    dsn: str | None = None,
+    dsn: SecretStr | None = None,
     model_name: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> dict[str, Any]:
@@ -75,8 +77,7 @@ def score_batch(
 
     logger = get_run_logger()
     settings = Settings()
-    if dsn is None:
-        dsn = prepare_runtime(settings).dsn
+    dsn = flow_dsn(dsn) or prepare_runtime(settings).dsn
     name = model_name or settings.mlflow.registered_model
     delays = settings.runner.retry_delays
     with explain_database_outage(dsn, len(delays), "chunks already scored are kept"):

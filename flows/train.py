@@ -8,7 +8,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from pydantic import SecretStr
 
+from credit_risk.database import flow_dsn
 from credit_risk.settings import Settings
 from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
 from flows.runners import configured_task_runner
@@ -149,7 +151,7 @@ def _run_name() -> str:
 
 @flow(name="train-model", flow_run_name=_run_name, task_runner=configured_task_runner())
 def train_model(
-    dsn: str | None = None,
+    dsn: SecretStr | None = None,
     lineage: dict[str, str] | None = None,
     reference: dict[str, float] | None = None,
     candidates: list[str] | None = None,
@@ -161,6 +163,7 @@ def train_model(
     """
     logger = get_run_logger()
     settings = Settings()
+    dsn = flow_dsn(dsn)
     if dsn is None:
         from credit_risk.environment import prepare_runtime
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from credit_risk.addresses import is_loopback
 from credit_risk.cli.common import fail, runtime_from, settings_from
@@ -93,5 +94,5 @@ def score_batch(
     runtime = runtime_from(ctx)
     from flows.scoring import score_batch as flow
 
-    summary = flow(dsn=runtime.dsn, chunk_size=chunk_size)
+    summary = flow(dsn=SecretStr(runtime.dsn), chunk_size=chunk_size)
     typer.echo(json.dumps(summary, indent=2))

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from credit_risk.database import connect
 from serving.batch_summary import BAND_ORDER
@@ -51,9 +52,15 @@ def test_pending_applications_are_scored_once_in_chunks(
     assert all(0 <= n <= 4 for _, _, n in rows)
 
     again_state = score_batch(
-        dsn=champion.dsn, model_name=champion.model_name, chunk_size=CHUNK, return_state=True
+        dsn=SecretStr(champion.dsn),
+        model_name=champion.model_name,
+        chunk_size=CHUNK,
+        return_state=True,
     )
     again = again_state.result()
+    # The DSN is passed as a secret: Prefect stores the run's parameters with it masked.
+    stored = _parameters(again_state.state_details.flow_run_id)
+    assert stored["dsn"] == "**********" and champion.dsn not in json.dumps(stored)
     assert again["scored"] == again["written"] == 0
     assert _scores(champion.dsn, version) == rows
 
@@ -65,6 +72,13 @@ def test_pending_applications_are_scored_once_in_chunks(
     bands = [row["risk_band"] for row in table]
     assert bands == sorted(bands, key=BAND_ORDER.index)
     assert f"All scores of this version: {pending:,}" in artifacts["batch-scoring-summary"]
+
+
+def _parameters(flow_run_id: Any) -> dict[str, Any]:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return dict(client.read_flow_run(flow_run_id).parameters)
 
 
 def _artifacts(flow_run_id: Any) -> dict[str, str]:
