@@ -65,6 +65,11 @@ class ServingSettings(BaseModel):
         default=1, ge=1, description="Service worker processes; each loads its own champion."
     )
     access_log: bool = Field(default=True, description="BentoML's per-request access log line.")
+    max_in_flight: int = Field(
+        default=256,
+        ge=1,
+        description="API requests one worker holds at once; more get 503 with Retry-After.",
+    )
 
     @field_validator("api_key")
     @classmethod

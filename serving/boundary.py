@@ -7,6 +7,9 @@ ASGI middlewares around BentoML's app, in the order a request meets them:
   answered (403), however the service was started.
 - BodyLimitsMiddleware: the API routes take JSON only (415 otherwise) and at most
   MAX_BODY_BYTES (413), before BentoML parses anything.
+- InFlightLimitMiddleware: more than settings.serving.max_in_flight API requests at once in
+  one worker get 503 with Retry-After, so an overload is refused quickly instead of queueing
+  until every request times out.
 - UnavailableMiddleware: a 503 (customer features unavailable) says why and carries
   Retry-After; BentoML would blank the message of every 5xx.
 """
@@ -31,6 +34,7 @@ __all__ = [
     "UNAVAILABLE_MESSAGE",
     "ApiKeyMiddleware",
     "BodyLimitsMiddleware",
+    "InFlightLimitMiddleware",
     "UnavailableMiddleware",
     "is_open",
     "serving_settings",
@@ -60,6 +64,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
+OVERLOADED_MESSAGE = (
+    "the service is at its limit of {limit} requests in flight; retry in 1 s "
+    "(CREDIT_SERVING__MAX_IN_FLIGHT)"
+)
 TOO_LARGE_MESSAGE = f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MiB: send at most 1000 applications per call"
 
 
@@ -183,6 +191,31 @@ class BodyLimitsMiddleware:
         await self.app(scope, replay, send)
 
 
+class InFlightLimitMiddleware:
+    """At most settings.serving.max_in_flight API requests at once; the rest get a quick 503."""
+
+    def __init__(
+        self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int | None = None
+    ) -> None:
+        self.app = app
+        self.limit = limit if limit is not None else serving_settings().max_in_flight
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").rstrip("/") not in API_ROUTES:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            retry = [(b"retry-after", b"1")]
+            await _refuse(send, 503, OVERLOADED_MESSAGE.format(limit=self.limit), retry)
+            return
+        self.in_flight += 1  # one event loop per worker: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 class UnavailableMiddleware:
     """The scoring routes' 503 answers say why and when to retry.
 
@@ -201,7 +234,11 @@ class UnavailableMiddleware:
 
         async def explained(message: Message) -> None:
             nonlocal replacing
-            if message["type"] == "http.response.start" and message.get("status") == 503:
+            if (
+                message["type"] == "http.response.start"
+                and message.get("status") == 503
+                and not any(k.lower() == b"retry-after" for k, _ in message.get("headers", []))
+            ):  # BentoML's own 503 (ours, such as the overload answer, carry Retry-After)
                 replacing = True
                 kept = [
                     (k, v)

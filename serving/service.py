@@ -38,6 +38,7 @@ from serving.boundary import (
     UNAVAILABLE_MESSAGE,
     ApiKeyMiddleware,
     BodyLimitsMiddleware,
+    InFlightLimitMiddleware,
     UnavailableMiddleware,
     serving_settings,
 )
@@ -233,3 +234,4 @@ def _unavailable() -> Exception:
 CreditRiskService.add_asgi_middleware(ApiKeyMiddleware)
 CreditRiskService.add_asgi_middleware(UnavailableMiddleware)
 CreditRiskService.add_asgi_middleware(BodyLimitsMiddleware)
+CreditRiskService.add_asgi_middleware(InFlightLimitMiddleware)

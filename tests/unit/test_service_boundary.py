@@ -126,3 +126,40 @@ def test_a_body_over_the_limit_is_a_413_whether_declared_or_chunked() -> None:
     assert _limits("/score_batch", chunks, "application/json")[0] == 413
     status, body = _limits("/score_batch", [b"{", b"}"], "application/json")
     assert (status, body) == (200, b"{}")  # chunks under the limit reach the app whole
+
+
+def test_requests_beyond_the_in_flight_limit_get_a_quick_503_with_retry_after() -> None:
+    from serving.boundary import InFlightLimitMiddleware
+
+    release = asyncio.Event()
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+        await _ok(scope, receive, send)
+
+    limited = InFlightLimitMiddleware(slow, limit=3)
+
+    async def call(path: str) -> dict[str, Any]:
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b""}
+
+        await limited({"type": "http", "path": path, "headers": []}, receive, send)
+        return sent[0]
+
+    async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        held = [asyncio.create_task(call("/score")) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        refused = list(await asyncio.gather(*(call("/score_batch") for _ in range(2))))
+        release.set()
+        return refused, list(await asyncio.gather(*held))
+
+    refused, served = asyncio.run(run())
+    assert [r["status"] for r in refused] == [503, 503]
+    assert all((b"retry-after", b"1") in r["headers"] for r in refused)
+    assert [r["status"] for r in served] == [200, 200, 200]
+    assert limited.in_flight == 0
