@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credit_risk import contract
+from credit_risk.errors import first_line
 from serving.encoding import TreeEncoder
 from serving.features import feature_rows, rows_frame
 from serving.reasons import Explainer, ReasonReference
@@ -65,9 +66,8 @@ class LoadedModel:
     model: CreditRiskModel
     explainer: Explainer
     metrics: dict[str, float]
-    means: dict[str, float] = field(default_factory=dict)
     # What adverse-action reasons are measured against (see reason_reference).
-    reference: ReasonReference | None = None
+    reference: ReasonReference
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Set after the load-time check: the numpy encoder and margin→PD path reproduce the pipeline.
     encoder: TreeEncoder | None = None
@@ -177,7 +177,6 @@ def load_version(name: str, version: int | None = None) -> LoadedModel:
             model=model,
             explainer=explainer,
             metrics=metrics,
-            means=means,
             reference=reference,
         ),
         spec,
@@ -301,7 +300,7 @@ class ChampionModel:
                 "champion check failed; still serving %s version %s: %s",
                 self.name,
                 self.current.version,
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                first_line(exc),
             )
             return False
         previous, self.current = self.current.version, loaded

@@ -13,7 +13,7 @@ import numpy as np
 
 from credit_risk import contract
 from serving.model import LoadedModel, Scored
-from serving.reasons import ReasonReference, principal_reasons
+from serving.reasons import principal_reasons
 from training.scorecard import risk_band
 
 __all__ = ["decide", "explain_row"]
@@ -36,8 +36,9 @@ def decide(
     scored = loaded.score(records, threads)
     scores = loaded.scaling.to_score(scored.probability).tolist()
     probabilities = scored.probability.tolist()
-    reference = loaded.reference or ReasonReference.average(loaded.explainer.features, loaded.means)
-    reasons = principal_reasons(scored.contributions, loaded.explainer.features, records, reference)
+    reasons = principal_reasons(
+        scored.contributions, loaded.explainer.features, records, loaded.reference
+    )
     bands = {score: risk_band(score) for score in set(scores)}
     threshold, version = loaded.threshold, loaded.version
     now = datetime.now(UTC)
@@ -94,9 +95,8 @@ def explain_row(loaded: LoadedModel, row: Mapping[str, Any], scored: Scored) -> 
 
 def _bureau_score(value: Any) -> int | None:
     """The bureau score a decision used (FCRA 615), None for a thin file."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return int(value)
+    value = _json_value(value)
+    return None if value is None else int(value)
 
 
 def _json_value(value: Any) -> Any:
