@@ -103,6 +103,11 @@ class ApiKeyMiddleware:
         await _refuse(send, 401, BAD_KEY_MESSAGE, [(b"www-authenticate", b"Bearer")])
 
 
+def _on(scope: Scope, routes: frozenset[str]) -> bool:
+    """An HTTP request to one of `routes` (a trailing slash allowed)."""
+    return scope["type"] == "http" and scope.get("path", "").rstrip("/") in routes
+
+
 def is_open(path: str) -> bool:
     """Health, readiness and the API docs: answered without a key, to any client."""
     return path.rstrip("/") in OPEN_ROUTES or path == "/" or path.startswith(OPEN_PREFIXES)
@@ -153,7 +158,7 @@ class BodyLimitsMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").rstrip("/") not in API_ROUTES:
+        if not _on(scope, API_ROUTES):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
@@ -202,7 +207,7 @@ class InFlightLimitMiddleware:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").rstrip("/") not in API_ROUTES:
+        if not _on(scope, API_ROUTES):
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
@@ -227,7 +232,7 @@ class UnavailableMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").rstrip("/") not in PROTECTED_ROUTES:
+        if not _on(scope, PROTECTED_ROUTES):
             await self.app(scope, receive, send)
             return
         replacing = False
