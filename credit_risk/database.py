@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from credit_risk.errors import first_line
+
 if TYPE_CHECKING:
     import psycopg
     from pydantic import SecretStr
@@ -122,7 +124,7 @@ def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
         where = parse_dsn(dsn)
         raise DatabaseError(
             f"cannot connect to PostgreSQL at {where.host}:{where.port}/{where.dbname}: "
-            f"{str(exc).strip().splitlines()[0]}. Start it with 'credit-risk db start' "
+            f"{first_line(exc)}. Start it with 'credit-risk db start' "
             "or check CREDIT_DATABASE__DSN."
         ) from exc
 

@@ -42,6 +42,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from credit_risk.errors import first_line
+
 __all__ = ["COLUMNS", "DDL", "DecisionLog", "ensure_table"]
 
 log = logging.getLogger(__name__)
@@ -199,7 +201,7 @@ class DecisionLog:
             log.warning(
                 "decision log: %d rows kept in memory, database write failed: %s",
                 len(batch),
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                first_line(exc),
             )
             time.sleep(min(5.0, self.flush_seconds * 10))  # back off while the database is down
             return 0
@@ -242,7 +244,7 @@ class DecisionLog:
                 raise
             except psycopg.Error as exc:
                 rejected += 1
-                error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+                error = f"{type(exc).__name__}: {first_line(exc)}"
                 with self._conn.transaction():
                     self._conn.execute(
                         "insert into serving.scoring_log_rejected (error, row_json) "

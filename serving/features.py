@@ -25,6 +25,7 @@ import pandas as pd
 
 from credit_risk import contract
 from credit_risk.bureau import bureau_features
+from credit_risk.errors import first_line
 from credit_risk.finance import application_ratios
 from training.candidates import FeatureSpec
 
@@ -170,8 +171,7 @@ class CustomerFeatures:
             conn = getattr(self._local, "conn", None)
             if conn is not None:
                 conn.close()
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            log.warning("customer feature lookup failed: %s %s", type(exc).__name__, first_line)
+            log.warning("customer feature lookup failed: %s", first_line(exc))
             raise CustomerLookupError("customer features are unavailable; retry shortly") from exc
 
     def close(self) -> None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from credit_risk.errors import first_line
+
 __all__ = [
     "Split",
     "data_hash",
@@ -71,7 +73,7 @@ def load_training_frame(dsn: str) -> pd.DataFrame:
         except Exception as exc:
             raise ValueError(
                 "cannot read marts.application_features / marts.application_labels "
-                f"({str(exc).strip().splitlines()[0]}); build the features first "
+                f"({first_line(exc)}); build the features first "
                 "(credit_risk.feature_build.build_features)"
             ) from exc
         columns = [d.name for d in cur.description or ()]
