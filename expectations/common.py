@@ -152,6 +152,27 @@ def in_order(suite: ExpectationSuite, earlier: str, later: str) -> None:
     no_rows_where(suite, f"{later} < {earlier}", f"{later} before {earlier}", column=later)
 
 
+def in_order_across(
+    suite: ExpectationSuite, earlier_table: str, earlier: str, later: str, *, key: str
+) -> None:
+    """`later` in a row of the suite's table is never before `earlier` in the `earlier_table` row
+    that shares its `key` (either may be null, as with in_order)."""
+    other_table = f"{RAW_SCHEMA}.{earlier_table}"
+    # GX substitutes {batch} without an alias into a query that joins, so it is aliased here.
+    query = (
+        f"select this.* from {{batch}} as this "
+        f"join {other_table} as other on other.{key} = this.{key} "
+        f"where this.{later} < other.{earlier}"
+    )
+    suite.add_expectation(
+        UnexpectedRowsExpectation(
+            unexpected_rows_query=query,
+            description=f"{suite.name}.{later} before {other_table}.{earlier} of the same {key}",
+            meta={"column": later, "not_before": f"{other_table}.{earlier}", "joined_on": key},
+        )
+    )
+
+
 def no_rows_where(suite: ExpectationSuite, condition: str, description: str, column: str) -> None:
     """No row of the batch satisfies the SQL `condition`; `column` names it in failures."""
     suite.add_expectation(

@@ -5,7 +5,14 @@ from __future__ import annotations
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 from credit_risk.contract import by_name
-from expectations.common import in_order, no_rows_where, not_null, raw_table_suite, within_contract
+from expectations.common import (
+    in_order,
+    in_order_across,
+    no_rows_where,
+    not_null,
+    raw_table_suite,
+    within_contract,
+)
 
 TABLE = "credit_bureau_reports"
 
@@ -24,4 +31,5 @@ def build_suite() -> ExpectationSuite:
     )
     in_order(suite, "last_delinquency_on", "pulled_on")
     in_order(suite, "oldest_account_on", "pulled_on")
+    in_order_across(suite, "customers", "date_of_birth", "oldest_account_on", key="customer_id")
     return suite

@@ -1,4 +1,5 @@
-"""Suite for raw.loans: positive principal and instalment, contract terms and rates."""
+"""Suite for raw.loans: positive principal and instalment, contract terms and rates, and no
+origination before the application's decision."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from great_expectations.core.expectation_suite import ExpectationSuite
 from credit_risk.contract import TENURES_MONTHS
 from expectations.common import (
     in_order,
+    in_order_across,
     in_set,
     not_null,
     positive,
@@ -26,4 +28,5 @@ def build_suite() -> ExpectationSuite:
     within_contract(suite, "interest_rate")
     in_set(suite, "loan_status", LOAN_STATUSES)
     in_order(suite, "originated_on", "maturity_on")
+    in_order_across(suite, "applications", "decided_on", "originated_on", key="application_id")
     return suite

@@ -23,7 +23,9 @@ RAW_MODULES = {
     "employment": "expectations.raw_employment",
     "customers": "expectations.raw_customers",
     "loans": "expectations.raw_loans",
+    "disbursements": "expectations.raw_disbursements",
     "repayments": "expectations.raw_repayments",
+    "npa_tracking": "expectations.raw_npa_tracking",
     "credit_bureau_reports": "expectations.raw_credit_bureau_reports",
 }
 

@@ -145,6 +145,41 @@ CORRUPTIONS = {
         {("raw.repayments.paid_on", "unexpected_rows_expectation")},
         "raw.repayments.paid_on: unexpected_rows_expectation — {n} rows",
     ),
+    "originated_before_decided": (
+        [
+            "update raw.loans as l set originated_on = a.decided_on - 5 "
+            "from raw.applications as a "
+            "where a.application_id = l.application_id and l.loan_id % 40 = 0"
+        ],
+        "select count(*) from raw.loans as l join raw.applications as a using (application_id) "
+        "where l.originated_on < a.decided_on",
+        {("raw.loans.originated_on", "unexpected_rows_expectation")},
+        "raw.loans.originated_on: unexpected_rows_expectation — {n} rows (expected no rows with "
+        "raw.loans.originated_on before raw.applications.decided_on of the same application_id)",
+    ),
+    "disbursed_before_originated": (
+        [
+            "update raw.disbursements as d set disbursed_on = l.originated_on - 2 "
+            "from raw.loans as l where l.loan_id = d.loan_id and d.loan_id % 40 = 0"
+        ],
+        "select count(*) from raw.disbursements as d join raw.loans as l using (loan_id) "
+        "where d.disbursed_on < l.originated_on",
+        {("raw.disbursements.disbursed_on", "unexpected_rows_expectation")},
+        "raw.disbursements.disbursed_on: unexpected_rows_expectation — {n} rows (expected no "
+        "rows with raw.disbursements.disbursed_on before raw.loans.originated_on",
+    ),
+    "paid_before_originated": (
+        [
+            "update raw.repayments as r set paid_on = l.originated_on - 3 "
+            "from raw.loans as l where l.loan_id = r.loan_id and r.paid_on is not null "
+            "and r.installment_number = 1 and r.loan_id % 30 = 0"
+        ],
+        "select count(*) from raw.repayments as r join raw.loans as l using (loan_id) "
+        "where r.paid_on < l.originated_on",
+        {("raw.repayments.paid_on", "unexpected_rows_expectation")},
+        "raw.repayments.paid_on: unexpected_rows_expectation — {n} rows (expected no rows with "
+        "raw.repayments.paid_on before raw.loans.originated_on of the same loan_id)",
+    ),
     "shifted_dti": (
         [f"update {FEATURES_TABLE} set dti = dti * 2"],
         f"select 1 from {FEATURES_TABLE} limit 1",
