@@ -34,11 +34,11 @@ def mlflow_ui(
     from pathlib import Path
 
     runtime = runtime_from(ctx)
+    # The store URI may hold the database password: the environment, not argv (`ps` shows argv).
+    env = {**os.environ, "MLFLOW_BACKEND_STORE_URI": runtime.mlflow_uri}
     command = [
         str(Path(sys.executable).with_name("mlflow")),
         "ui",
-        "--backend-store-uri",
-        runtime.mlflow_uri,
         "--default-artifact-root",
         str(runtime.settings.artifact_dir),
         "--host",
@@ -51,4 +51,4 @@ def mlflow_ui(
     typer.echo(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
     sys.stdout.flush()
     # Replace this process, so stopping its PID (or Ctrl-C) stops the UI, not just a wrapper.
-    os.execv(command[0], command)
+    os.execve(command[0], command, env)

@@ -11,6 +11,9 @@ from credit_risk.stack.ports import LOOPBACK
 from credit_risk.stack.processes import STACK_MARKER
 
 BIN = Path(sys.executable).parent
+# Read by `mlflow server` (and `mlflow ui`) as --backend-store-uri; an environment variable
+# keeps a password in the URI out of the process list.
+MLFLOW_BACKEND_STORE_URI = "MLFLOW_BACKEND_STORE_URI"
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,12 @@ class StackPlan:
 
 def base_env(plan: StackPlan) -> dict[str, str]:
     """The caller's environment minus what the stack decides, plus the stack's marker."""
-    decided = ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    decided = (
+        "PREFECT_API_URL",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_REGISTRY_URI",
+        MLFLOW_BACKEND_STORE_URI,
+    )
     env = {k: v for k, v in os.environ.items() if k not in decided}
     env.update(
         {
@@ -60,11 +68,13 @@ def base_env(plan: StackPlan) -> dict[str, str]:
 
 
 def mlflow_server(plan: StackPlan, port: int) -> ServiceSpec:
+    """`mlflow server` on the stack's store; the store URI (it may hold a password) goes in the
+    child's environment, which `mlflow server` reads for --backend-store-uri, not on its argv."""
+    env = base_env(plan)
+    env[MLFLOW_BACKEND_STORE_URI] = plan.mlflow_store_uri
     command = [
         str(BIN / "mlflow"),
         "server",
-        "--backend-store-uri",
-        plan.mlflow_store_uri,
         "--artifacts-destination",
         str(plan.artifact_dir),
         "--host",
@@ -75,7 +85,7 @@ def mlflow_server(plan: StackPlan, port: int) -> ServiceSpec:
         "1",
     ]
     url = f"http://{LOOPBACK}:{port}"
-    return ServiceSpec("mlflow", command, base_env(plan), url, f"{url}/health")
+    return ServiceSpec("mlflow", command, env, url, f"{url}/health")
 
 
 def prefect_server(plan: StackPlan, port: int) -> ServiceSpec:

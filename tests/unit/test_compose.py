@@ -1,7 +1,8 @@
 """docker-compose.yml and .env.example, checked by parsing: no Docker engine runs here.
 
 Every CREDIT_* name must be a real setting, host ports must not collide, builds must find their
-Dockerfile and what it copies, and every dependency must have a health check to wait for.
+Dockerfile and what it copies, and every dependency must have a health check to wait for. No
+secret has a default, and none reaches a command line (where `ps` and `docker top` show it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 from pydantic import BaseModel
 
 from credit_risk.settings import Settings
+from credit_risk.stack.services import MLFLOW_BACKEND_STORE_URI
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -24,7 +26,16 @@ ENV_EXAMPLE = ROOT / ".env.example"
 REQUIRED_SERVICES = {"postgres", "mlflow", "prefect-server", "prefect-worker", "serving"}
 SETTING_NAME = re.compile(r"\bCREDIT_[A-Z0-9_]+")
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)")
-POSTGRES_URL_DATABASE = re.compile(r"postgresql(?:\+\w+)?://[^/\s]+/(\w+)")
+# The server part may hold a ${NAME:?message} interpolation, spaces in its message and all.
+POSTGRES_URL_DATABASE = re.compile(r"postgresql(?:\+\w+)?://(?:\$\{[^}]*\}|[^/\s$])+/(\w+)")
+SECRET_NAME = re.compile(r"PASSWORD|KEY|SECRET|TOKEN")
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME:+alt}, ...; $$ escapes a $.
+BRACED = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}")
+BARE = re.compile(r"(?<!\$)\$([A-Za-z_][A-Za-z0-9_]*)")
+# NAME: value or NAME=value, in an environment mapping or list.
+ASSIGNMENT = re.compile(r"""^\s*(?:-\s*)?["']?(?P<key>[A-Z0-9_]+)["']?\s*[:=]\s*(?P<value>.*)$""")
+# scheme://user:password@ (the password part may be an interpolation).
+URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/@:]+:(\$\{[^}]*\}|[^\s/@]+)@", re.I)
 
 
 def setting_names(model: type[BaseModel], prefix: str = "CREDIT_") -> set[str]:
@@ -93,6 +104,60 @@ def _dependencies(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if isinstance(depends, list):
         return {name: {} for name in depends}
     return {str(k): dict(v or {}) for k, v in depends.items()}
+
+
+def defaulted_secrets(text: str) -> list[str]:
+    """Interpolations of a secret-named variable (PASSWORD, KEY, ...) that do not require it:
+    a default (`:-`, `-`), an alternative (`:+`, `+`), or none at all (unset becomes "")."""
+    found = []
+    for match in BRACED.finditer(text):
+        name, operator = match.group(1), match.group(2)
+        if SECRET_NAME.search(name) and operator != ":?":
+            found.append(match.group(0))
+    found += [m.group(0) for m in BARE.finditer(text) if SECRET_NAME.search(m.group(1))]
+    return found
+
+
+def inline_passwords(text: str) -> list[str]:
+    """Passwords written into connection URLs, or given to a secret-named variable, as literals
+    rather than a required ${NAME:?...} interpolation."""
+    required = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]*\}")
+    found = [m.group(0) for m in URL_PASSWORD.finditer(text) if not required.fullmatch(m.group(1))]
+    for line in text.splitlines():
+        setting = ASSIGNMENT.match(line)
+        if setting and SECRET_NAME.search(setting["key"]):
+            value = setting["value"].strip().strip("\"'")
+            if value and not required.fullmatch(value):
+                found.append(line.strip())
+    return found
+
+
+def _argv_texts(service: dict[str, Any]) -> list[str]:
+    """What becomes a process's argv: command, entrypoint and the health check's test."""
+    texts = []
+    for part in (service.get("command"), service.get("entrypoint")):
+        if part is not None:
+            texts.append(part if isinstance(part, str) else " ".join(map(str, part)))
+    test = (service.get("healthcheck") or {}).get("test")
+    if test is not None:
+        texts.append(test if isinstance(test, str) else " ".join(map(str, test)))
+    return texts
+
+
+def secrets_on_command_lines(compose: dict[str, Any]) -> list[str]:
+    """Each service whose command line carries a URL with a password or a secret variable."""
+    found = []
+    for name, service in _services(compose).items():
+        for text in _argv_texts(service):
+            secrets = [m.group(0) for m in URL_PASSWORD.finditer(text)]
+            secrets += [
+                m.group(0)
+                for pattern in (BRACED, BARE)
+                for m in pattern.finditer(text)
+                if SECRET_NAME.search(m.group(1))
+            ]
+            found += [f"{name}: {secret}" for secret in secrets]
+    return found
 
 
 def _copy_sources(dockerfile: Path) -> list[str]:
@@ -207,3 +272,69 @@ def test_every_database_the_stack_uses_is_created(compose: dict[str, Any]) -> No
     used = set(POSTGRES_URL_DATABASE.findall(COMPOSE.read_text()))
     assert used, "no service connects to PostgreSQL"
     assert used <= created, f"databases used but never created: {sorted(used - created)}"
+
+
+def test_no_secret_has_a_default() -> None:
+    text = COMPOSE.read_text()
+    assert "POSTGRES_PASSWORD" in text and "CREDIT_SERVING__API_KEY" in text
+    defaulted = defaulted_secrets(text)
+    assert not defaulted, (
+        f"secrets must be required (${{NAME:?message}}), never defaulted or optional: {defaulted}"
+    )
+    inline = inline_passwords(text)
+    assert not inline, f"passwords written into docker-compose.yml: {inline}"
+
+
+def test_no_password_is_on_a_command_line(compose: dict[str, Any]) -> None:
+    found = secrets_on_command_lines(compose)
+    assert not found, (
+        f"command lines show in `ps`; pass these through the environment instead: {found}"
+    )
+
+
+def test_mlflow_reads_its_store_with_the_password_from_the_environment(
+    compose: dict[str, Any],
+) -> None:
+    mlflow = _services(compose)["mlflow"]
+    assert "mlflow server" in str(mlflow["command"])
+    assert "--backend-store-uri" not in str(mlflow["command"])
+    store = _environment(mlflow).get(MLFLOW_BACKEND_STORE_URI, "")
+    assert re.fullmatch(
+        r"postgresql://credit:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432/mlflow", store
+    )
+
+
+def test_the_secret_checks_catch_defaults_inline_passwords_and_command_lines() -> None:
+    """The checks above on the shapes they exist to refuse (they would pass on anything else)."""
+    assert defaulted_secrets("P: ${POSTGRES_PASSWORD:-credit}") == ["${POSTGRES_PASSWORD:-credit}"]
+    assert defaulted_secrets("K: ${CREDIT_SERVING__API_KEY-x} $AWS_SECRET_ACCESS_KEY") == [
+        "${CREDIT_SERVING__API_KEY-x}",
+        "$AWS_SECRET_ACCESS_KEY",
+    ]
+    assert defaulted_secrets("U: ${POSTGRES_PASSWORD}") == ["${POSTGRES_PASSWORD}"]
+    assert defaulted_secrets("P: ${POSTGRES_PASSWORD:?set it} ${CREDIT_RUNNER__X:-a} $$KEY") == []
+    assert inline_passwords("DSN: postgresql://credit:credit@postgres:5432/x") == [
+        "postgresql://credit:credit@"
+    ]
+    assert inline_passwords("      POSTGRES_PASSWORD: credit") == ["POSTGRES_PASSWORD: credit"]
+    assert inline_passwords("  - MINIO_SECRET_KEY=minio123") == ["- MINIO_SECRET_KEY=minio123"]
+    assert (
+        inline_passwords("DSN: postgresql://credit:${P:?set P}@db/x\nPOSTGRES_PASSWORD: ${P:?x}")
+        == []
+    )
+    bad = {
+        "services": {
+            "a": {"command": "mlflow server --backend-store-uri postgresql://u:${P:?p}@db/m"},
+            "b": {"command": ["tool", "--token", "${CREDIT_SERVING__API_KEY:?k}"]},
+            "c": {
+                "command": "tool",
+                "healthcheck": {"test": ["CMD", "psql", "postgresql://u:pw@db/x"]},
+            },
+            "d": {"command": "prefect server start", "entrypoint": ["sh", "-c"]},
+        }
+    }
+    assert secrets_on_command_lines(bad) == [
+        "a: postgresql://u:${P:?p}@",
+        "b: ${CREDIT_SERVING__API_KEY:?k}",
+        "c: postgresql://u:pw@",
+    ]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from credit_risk.stack import services
 from credit_risk.stack.ports import PortInUseError, choose_ports, is_port_free, next_free_port
 from credit_risk.stack.processes import (
     STACK_MARKER,
@@ -21,6 +22,8 @@ from credit_risk.stack.processes import (
     stop_stack_processes,
 )
 from credit_risk.stack.state import ServiceRecord, StackState
+
+PASSWORD = "s3cret-pw-for-the-test"
 
 
 @pytest.fixture
@@ -113,3 +116,58 @@ def test_state_file_round_trips(tmp_path: Path) -> None:
     )
     state.save(path)
     assert StackState.load(path) == state
+
+
+def _plan_with_a_password(tmp_path: Path) -> services.StackPlan:
+    return services.StackPlan(
+        stack_id="abc",
+        state_dir=tmp_path,
+        dsn=f"postgresql://credit:{PASSWORD}@db.internal:5432/credit_risk",
+        mlflow_store_uri=f"postgresql+psycopg2://credit:{PASSWORD}@db.internal:5432/mlflow",
+        artifact_dir=tmp_path / "artifacts",
+        mlflow_url="http://127.0.0.1:5000",
+        prefect_api_url="http://127.0.0.1:4200/api",
+        service_port=3000,
+        registered_model="credit-risk",
+        poll_seconds=10,
+    )
+
+
+def _specs(plan: services.StackPlan, tmp_path: Path) -> list[services.ServiceSpec]:
+    return [
+        services.mlflow_server(plan, 5000),
+        services.prefect_server(plan, 4200),
+        services.flows_server(plan, tmp_path / "flows.ready"),
+        services.scoring_service(plan),
+    ]
+
+
+def test_no_service_of_the_stack_has_the_password_on_its_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(services.MLFLOW_BACKEND_STORE_URI, "sqlite:///callers.db")
+    plan = _plan_with_a_password(tmp_path)
+    specs = _specs(plan, tmp_path)
+    shown = {s.name: " ".join(s.command) for s in specs if PASSWORD in " ".join(s.command)}
+    assert not shown, f"argv shows in `ps`; put the secret in the environment: {shown}"
+    by_name = {s.name: s for s in specs}
+    assert by_name["mlflow"].env[services.MLFLOW_BACKEND_STORE_URI] == plan.mlflow_store_uri
+    assert "--backend-store-uri" not in by_name["mlflow"].command
+    # The stack decides the store: the caller's variable reaches no other child.
+    assert all(services.MLFLOW_BACKEND_STORE_URI not in s.env for s in specs if s.name != "mlflow")
+
+
+def test_mlflow_server_takes_the_store_uri_from_that_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installed MLflow reads --backend-store-uri from MLFLOW_BACKEND_STORE_URI."""
+    import mlflow.cli
+
+    plan = _plan_with_a_password(tmp_path)
+    spec = services.mlflow_server(plan, 5000)
+    monkeypatch.setenv(services.MLFLOW_BACKEND_STORE_URI, plan.mlflow_store_uri)
+    server = mlflow.cli.cli.get_command(None, "server")
+    assert server is not None and spec.command[1] == "server"
+    parsed = server.make_context("server", spec.command[2:]).params
+    assert parsed["backend_store_uri"] == plan.mlflow_store_uri
+    assert parsed["artifacts_destination"] == str(plan.artifact_dir)
