@@ -289,6 +289,11 @@ class Settings(BaseSettings):
         return self.paths.state_dir.resolve()
 
     @property
+    def decision_spool_dir(self) -> Path:
+        """Decisions the database could not take yet (serving.decision_spool)."""
+        return self.state_dir / "decision-spool"
+
+    @property
     def pgdata_dir(self) -> Path:
         return self.state_dir / "pgdata"
 

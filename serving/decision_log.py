@@ -19,6 +19,7 @@ these column names are stable):
     request_source  text        score, score_batch, explain
     feature_sources jsonb       where the bureau and history features came from (request,
                                 customer_features or none), as returned to the caller
+    decision_id     uuid        unique: the id returned to the caller as decision_id
 
 A row the table refuses (a value out of range, a character PostgreSQL cannot store) is set
 aside in `serving.scoring_log_rejected` (rejected_at, error, the row as JSON text) and the rest
@@ -26,8 +27,14 @@ of its batch is written: one bad row never stops the log.
 
 Requests only append to an in-memory buffer; a worker thread copies it to the table every
 FLUSH_SECONDS or FLUSH_ROWS rows, whichever comes first, so logging adds no request latency.
-If the database is down, rows wait in the buffer (at most MAX_BUFFERED, oldest dropped first with
-a warning) and the requests still succeed. `close()` flushes what is left.
+Rows go through a session-local staging table and `on conflict (decision_id) do nothing`, so a
+batch written twice (a commit whose acknowledgement was lost, a replay) is stored once.
+
+If the database is unreachable, the batch goes to the durable spool on local disk
+(serving.decision_spool) and the requests still succeed; the spooled batches are replayed once
+the database answers again, by this process or the next one. `close()` (on SIGTERM) flushes what
+is left, or spools it. Only if the disk fails too do rows wait in memory (at most MAX_BUFFERED,
+oldest dropped first with a warning).
 """
 
 from __future__ import annotations
@@ -37,12 +44,15 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from credit_risk.errors import first_line
+from serving.decision_spool import DecisionSpool
 
 __all__ = ["COLUMNS", "DDL", "DecisionLog", "ensure_table"]
 
@@ -51,6 +61,7 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.2
 FLUSH_ROWS = 500
 MAX_BUFFERED = 100_000
+RETRY_SECONDS = 2.0  # how long to wait after a failed write before trying the database again
 COLUMNS = (
     "scored_at",
     "application_id",
@@ -66,8 +77,18 @@ COLUMNS = (
     "features",
     "request_source",
     "feature_sources",
+    "decision_id",
 )
-COPY_SQL = f"copy serving.scoring_log ({', '.join(COLUMNS)}) from stdin"
+_COLUMN_LIST = ", ".join(COLUMNS)
+STAGE_SQL = (
+    "create temp table if not exists scoring_log_incoming on commit delete rows as "
+    f"select {_COLUMN_LIST} from serving.scoring_log with no data"
+)
+COPY_SQL = f"copy scoring_log_incoming ({_COLUMN_LIST}) from stdin"
+INSERT_SQL = (
+    f"insert into serving.scoring_log ({_COLUMN_LIST}) "
+    f"select {_COLUMN_LIST} from scoring_log_incoming on conflict (decision_id) do nothing"
+)
 DDL = """
 create schema if not exists serving;
 create table if not exists serving.scoring_log (
@@ -88,6 +109,9 @@ create table if not exists serving.scoring_log (
 );
 -- added after the first release: tables created before it gain the column
 alter table serving.scoring_log add column if not exists feature_sources jsonb;
+alter table serving.scoring_log add column if not exists decision_id uuid;
+create unique index if not exists scoring_log_decision_id_key
+    on serving.scoring_log (decision_id);
 create index if not exists scoring_log_scored_at_idx on serving.scoring_log (scored_at);
 create table if not exists serving.scoring_log_rejected (
     id bigserial primary key,
@@ -122,13 +146,23 @@ def _json(value: Any) -> str:
 
 
 class DecisionLog:
-    """Buffered, background writer of scoring_log rows."""
+    """Buffered, background writer of scoring_log rows, with a durable spool for outages."""
 
-    def __init__(self, dsn: str | None, *, flush_seconds: float = FLUSH_SECONDS) -> None:
+    def __init__(
+        self,
+        dsn: str | None,
+        *,
+        spool_dir: Path | None = None,
+        flush_seconds: float = FLUSH_SECONDS,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> None:
         self.dsn = dsn
+        self.spool = DecisionSpool(spool_dir) if spool_dir is not None else None
         self.flush_seconds = flush_seconds
+        self.retry_seconds = retry_seconds
         self._rows: deque[tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writer at a time: the thread, close(), a test
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._dropped = 0
@@ -166,6 +200,7 @@ class DecisionLog:
             _json(features),
             request_source,
             _json(decision.get("feature_sources")),
+            decision.get("decision_id") or str(uuid.uuid4()),
         )
         with self._lock:
             if len(self._rows) >= MAX_BUFFERED:
@@ -177,16 +212,24 @@ class DecisionLog:
 
     @property
     def pending(self) -> int:
+        """Rows in memory, not yet written or spooled."""
         return len(self._rows)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.flush_seconds)
             self._wake.clear()
-            self.flush()
+            if self._stop.is_set():
+                break
+            healthy = self.flush() is not None and self.replay() is not None
+            if not healthy:
+                self._stop.wait(self.retry_seconds)  # the database is down: do not hammer it
 
-    def flush(self) -> int:
-        """Write what is buffered now; returns rows written (0 on failure, rows kept)."""
+    def flush(self) -> int | None:
+        """Write what is buffered now: rows written, or None when the database was unreachable.
+
+        On failure the batch goes to the spool (or, if the disk fails too, stays in memory).
+        """
         with self._lock:
             batch = list(self._rows)
             dropped, self._dropped = self._dropped, 0
@@ -194,42 +237,87 @@ class DecisionLog:
             log.warning("decision log buffer full: dropped %d oldest rows", dropped)
         if not batch:
             return 0
-        try:
-            self._write(batch)
-        except Exception as exc:
-            self._reset()
-            log.warning(
-                "decision log: %d rows kept in memory, database write failed: %s",
-                len(batch),
-                first_line(exc),
-            )
-            time.sleep(min(5.0, self.flush_seconds * 10))  # back off while the database is down
-            return 0
-        with self._lock:
-            for _ in range(min(len(batch), len(self._rows))):
-                self._rows.popleft()
+        with self._write_lock:
+            try:
+                self._write(batch)
+            except Exception as exc:
+                self._reset()
+                self._spool_or_keep(batch, exc)
+                return None
+        self._forget(len(batch))
         return len(batch)
+
+    def replay(self) -> int | None:
+        """Write spooled batches (any worker's, any earlier run's): rows, or None on failure."""
+        if self.spool is None or not self.dsn:
+            return 0
+        replayed = 0
+        for path in self.spool.files():
+            with self._write_lock, self.spool.claim(path) as rows:
+                if rows is None:
+                    continue
+                try:
+                    self._write([tuple(row) for row in rows])
+                except Exception as exc:
+                    self._reset()
+                    log.warning("decision log: replay of %s deferred: %s", path, first_line(exc))
+                    return None
+                path.unlink()
+                replayed += len(rows)
+        if replayed:
+            log.info("decision log: replayed %d spooled decisions", replayed)
+        return replayed
+
+    def _spool_or_keep(self, batch: list[tuple[Any, ...]], exc: Exception) -> None:
+        reason = first_line(exc)
+        if self.spool is not None:
+            try:
+                path = self.spool.put(batch)
+            except OSError as disk:
+                log.error("decision log: spool write failed (%s); rows kept in memory", disk)
+            else:
+                self._forget(len(batch))
+                log.warning(
+                    "decision log: database write failed (%s); %d rows spooled to %s",
+                    reason,
+                    len(batch),
+                    path,
+                )
+                return
+        log.warning(
+            "decision log: %d rows kept in memory, database write failed: %s", len(batch), reason
+        )
+
+    def _forget(self, count: int) -> None:
+        """Drop the `count` oldest buffered rows, now written or spooled."""
+        with self._lock:
+            for _ in range(min(count, len(self._rows))):
+                self._rows.popleft()
 
     def _write(self, batch: list[tuple[Any, ...]]) -> None:
         import psycopg
 
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.dsn or "", connect_timeout=5)
-        if not self._table_ready:
-            ensure_table(self.dsn or "")
-            self._table_ready = True
+            if not self._table_ready:
+                ensure_table(self.dsn or "")
+                self._table_ready = True
+            with self._conn.transaction():
+                self._conn.execute(STAGE_SQL)
         try:
             self._copy(batch)
         except psycopg.OperationalError:
-            raise  # the database is unreachable: keep the rows in memory
+            raise  # the database is unreachable: spool the rows
         except psycopg.Error:
             self._write_setting_aside(batch)
 
     def _copy(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._conn is not None
-        with self._conn.transaction(), self._conn.cursor() as cur, cur.copy(COPY_SQL) as copy:
-            for row in rows:
-                copy.write_row(row)
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            with cur.copy(COPY_SQL) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(INSERT_SQL)
 
     def _write_setting_aside(self, batch: list[tuple[Any, ...]]) -> None:
         """Row by row: what the table refuses goes to scoring_log_rejected, the rest is written."""
@@ -267,15 +355,15 @@ class DecisionLog:
         self._conn = None
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the worker and flush what is left (bounded by `timeout`)."""
+        """Stop the worker, then write or spool what is left (bounded by `timeout`)."""
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
         deadline = time.monotonic() + timeout
         while self._rows and self.dsn and time.monotonic() < deadline:
-            if not self.flush():
-                break
+            if self.flush() is None and self._rows:
+                break  # neither the database nor the disk took them
         if self._rows:
             log.warning("decision log closed with %d rows unwritten", len(self._rows))
         self._reset()

@@ -323,6 +323,10 @@ class KeyFactors(BaseModel):
 
 
 class ScoreResponse(BaseModel):
+    decision_id: str = Field(
+        description="Unique id of this decision, as stored in the decision log: quote it in "
+        "an adverse-action notice or a dispute."
+    )
     application_id: str = Field(description="The caller's id, or the generated one.")
     probability: float = Field(ge=0, le=1, description="Calibrated probability of default.")
     credit_score: int = Field(ge=300, le=850, description="300-850, higher is safer.")

@@ -5,6 +5,7 @@ Shared by the HTTP service and the batch scoring flow, so both decide the same w
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,7 @@ def decide(
     now = datetime.now(UTC)
     results = [
         {
+            "decision_id": str(uuid.uuid4()),
             "application_id": app_id,
             "probability": probability,
             "credit_score": score,

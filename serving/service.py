@@ -117,7 +117,7 @@ class CreditRiskService:
         self.model_name = settings.mlflow.registered_model
         self.champion = ChampionModel(self.model_name, settings.serving.reload_seconds)
         self.customers = CustomerFeatures(runtime.dsn)
-        self.decision_log = DecisionLog(runtime.dsn)
+        self.decision_log = DecisionLog(runtime.dsn, spool_dir=settings.decision_spool_dir)
         self.batcher = MicroBatcher(self._score_many, observe=batch_size_histogram().observe)
         self.champion.start()
         settle_heap()
