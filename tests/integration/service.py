@@ -1,10 +1,21 @@
-"""What the HTTP tests share about the running service: its key, timings, ports and roles."""
+"""What the HTTP tests share about the running service: its key, timings, ports, roles, and
+the `bentoml serve` process itself."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from credit_risk.database import ConnectionParts, build_dsn, connect, parse_dsn, sqlalchemy_url
 
@@ -28,3 +39,79 @@ def service_role_uri(pg_server: str, mlflow_tracking_uri: str) -> tuple[str, str
     store = parse_dsn(mlflow_tracking_uri.replace("+psycopg2", ""))
     parts = ConnectionParts(store.host, store.port, role, "", store.dbname)
     return role, sqlalchemy_url(build_dsn(parts), driver="psycopg2")
+
+
+@dataclass(frozen=True)
+class RunningService:
+    base: str
+    pid: int
+    log: Path
+
+
+def service_env(
+    *, dsn: str, tracking_uri: str, model_name: str, work: Path, **settings: str
+) -> dict[str, str]:
+    """The service's environment: this test's database, store and model, nothing inherited."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "CREDIT_"))}
+    return {
+        **inherited,
+        "CREDIT_DATABASE__DSN": dsn,
+        "CREDIT_MLFLOW__TRACKING_URI": tracking_uri,
+        "CREDIT_MLFLOW__REGISTERED_MODEL": model_name,
+        "CREDIT_SERVING__API_KEY": API_KEY,
+        "CREDIT_SERVING__RELOAD_SECONDS": str(RELOAD_SECONDS),
+        "CREDIT_PATHS__STATE_DIR": str(work / "state"),
+        "BENTOML_HOME": str(work / "bentoml"),
+        "BENTOML_DO_NOT_TRACK": "true",
+        **settings,
+    }
+
+
+@contextmanager
+def bentoml_serve(env: Mapping[str, str], log_path: Path) -> Iterator[RunningService]:
+    """A real `bentoml serve` on a free loopback port, ready; SIGTERM to its group on exit."""
+    port = free_port()
+    bentoml = str(Path(sys.executable).with_name("bentoml"))
+    command = [bentoml, "serve", "serving.service:CreditRiskService", "--host", "127.0.0.1"]
+    with log_path.open("a") as log:
+        child = subprocess.Popen(
+            [*command, "--port", str(port)],
+            cwd=ROOT,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, child, log_path)
+            yield RunningService(base=base, pid=child.pid, log=log_path)
+        finally:
+            stop_service(child)
+
+
+def stop_service(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as an orchestrator stops a pod; SIGKILL only if it hangs."""
+    if child.poll() is not None:
+        return
+    os.killpg(child.pid, signal.SIGTERM)
+    try:
+        child.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(5)
+
+
+def _wait_ready(base: str, child: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        if child.poll() is not None:
+            raise AssertionError(f"bentoml serve exited: {log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not ready in {READY_TIMEOUT} s: {log_path.read_text()[-3000:]}")
+        time.sleep(0.5)

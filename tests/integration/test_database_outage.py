@@ -3,12 +3,8 @@ do, and a rerun after a restart completes with no duplicate and no lost score.""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +17,7 @@ from credit_risk.database import (
     with_database,
 )
 from tests.integration.champion import Champion
+from tests.integration.outage import copy_scoring_inputs, stop_hard
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,32 +30,6 @@ PENDING = """
 select count(*) from marts.application_features
 join raw.applications using (application_id) where status = 'pending'
 """
-
-
-@pytest.fixture
-def data_server(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
-    """A PostgreSQL of its own for the data, so stopping it leaves MLflow's store up."""
-    server = EmbeddedPostgres(tmp_path / "pgdata")
-    server.start()
-    yield server
-    server.stop()
-
-
-def _copy_scoring_inputs(source_dsn: str, target_dsn: str) -> None:
-    """The raw and marts schemas, copied with the bundled pg_dump instead of a second dbt build."""
-    from pgserver._commands import POSTGRES_BIN_PATH
-
-    dump = subprocess.run(
-        [str(POSTGRES_BIN_PATH / "pg_dump"), "--no-owner", "-n", "raw", "-n", "marts", source_dsn],
-        capture_output=True,
-        check=True,
-    )
-    subprocess.run(
-        [str(POSTGRES_BIN_PATH / "psql"), "-q", "-v", "ON_ERROR_STOP=1", target_dsn],
-        input=dump.stdout,
-        capture_output=True,
-        check=True,
-    )
 
 
 def _slow_durable_writes(dsn: str) -> None:
@@ -78,13 +49,6 @@ def _slow_durable_writes(dsn: str) -> None:
         conn.execute(f'alter database "{parse_dsn(dsn).dbname}" set synchronous_commit = on')
 
 
-def _stop_hard(server: EmbeddedPostgres) -> None:
-    from pgserver import pg_ctl
-
-    user = "pgserver" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "stop", "-m", "immediate"], pgdata=server.pgdata, user=user, timeout=60)
-
-
 def _stop_after_first_chunk(dsn: str, server: EmbeddedPostgres) -> list[tuple[Any, ...]]:
     """Wait until a chunk is committed, then kill PostgreSQL; the rows it had by then."""
     deadline = time.monotonic() + OUTAGE_TIMEOUT_SECONDS
@@ -94,7 +58,7 @@ def _stop_after_first_chunk(dsn: str, server: EmbeddedPostgres) -> list[tuple[An
                 "select application_id, model_version, scored_at from serving.scores"
             ).fetchall()
         if rows:
-            _stop_hard(server)
+            stop_hard(server)
             return rows
         time.sleep(0.05)
     raise AssertionError(f"no chunk was written within {OUTAGE_TIMEOUT_SECONDS} s")
@@ -120,7 +84,7 @@ def test_outage_retries_fails_clearly_and_a_rerun_resumes_without_duplicates(
 
     dsn = with_database(data_server.start(), "outage")
     ensure_database(dsn)
-    _copy_scoring_inputs(champion.dsn, dsn)
+    copy_scoring_inputs(champion.dsn, dsn)
     _slow_durable_writes(dsn)
     with connect(dsn) as conn:
         pending = int(conn.execute(PENDING).fetchone()[0])  # type: ignore[index]
