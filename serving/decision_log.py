@@ -314,6 +314,9 @@ class DecisionLog:
     def _copy(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._conn is not None
         with self._conn.transaction(), self._conn.cursor() as cur:
+            # An acknowledged decision must survive a crash, also on a server that commits
+            # asynchronously for speed (the embedded default): wait for this batch's WAL flush.
+            cur.execute("set local synchronous_commit = on")
             with cur.copy(COPY_SQL) as copy:
                 for row in rows:
                     copy.write_row(row)

@@ -102,6 +102,9 @@ def insert(
     if action not in ACTIONS:
         raise ValueError(f"action: {action!r} is not one of {', '.join(ACTIONS)}")
     ensure_table(conn)
+    # The audit trail survives a crash even where the server commits asynchronously for speed
+    # (the embedded default): this transaction waits for its WAL flush.
+    conn.execute("set local synchronous_commit = on")
     row = conn.execute(
         """
         insert into governance.promotion_log (

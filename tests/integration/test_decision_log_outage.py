@@ -1,9 +1,10 @@
-"""On the served path: the decision log's database goes down, the service is stopped (SIGTERM)
-during the outage and started again after it. Every decision answered 200 is in
+"""On the served path: the decision log's database goes down for 30 s under load, the service
+is stopped (SIGTERM) during the outage and started again after it. Every decision answered 200 is in
 serving.scoring_log exactly once, under the decision_id the client was given."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -21,17 +22,63 @@ from tests.integration.service import API_KEY, bentoml_serve, service_env, servi
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-BEFORE, DURING, AFTER = 10, 30, 10
+CLIENTS = 4
+LOAD_BEFORE_OUTAGE_SECONDS = 3
+OUTAGE_SECONDS = 30
+AFTER = 10
 REPLAY_TIMEOUT_SECONDS = 60
 
 
-def _score(base: str, marker: str, count: int, start: int) -> list[dict[str, Any]]:
+def _request(marker: str, client: int, i: int) -> dict[str, Any]:
+    return {**(SAFE if i % 2 else RISKY), "application_id": f"{marker}-{client}-{i:05d}"}
+
+
+class Load:
+    """CLIENTS threads posting /score back to back until stopped; keeps every 200 answer."""
+
+    def __init__(self, base: str, marker: str) -> None:
+        self.base, self.marker = base, marker
+        self.answers: list[dict[str, Any]] = []
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, args=(client,), daemon=True)
+            for client in range(CLIENTS)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(60)
+
+    def _run(self, client: int) -> None:
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        with httpx.Client(base_url=self.base, headers=headers, timeout=30) as http:
+            i = 0
+            while not self._stop.is_set():
+                try:
+                    response = http.post("/score", json=_request(self.marker, client, i))
+                except httpx.HTTPError as exc:  # the service going down under SIGTERM
+                    self.failures.append(type(exc).__name__)
+                    time.sleep(0.05)
+                else:
+                    if response.status_code == 200:
+                        self.answers.append(response.json())
+                    else:
+                        self.failures.append(f"{response.status_code}: {response.text[:200]}")
+                i += 1
+
+
+def _score(base: str, marker: str, count: int) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     answers = []
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        for i in range(start, start + count):
-            body = {**(SAFE if i % 2 else RISKY), "application_id": f"{marker}-{i:03d}"}
-            response = client.post("/score", json=body)
+        for i in range(count):
+            response = client.post("/score", json=_request(marker, CLIENTS, i))
             assert response.status_code == 200, response.text
             answers.append(response.json())
     return answers
@@ -73,20 +120,25 @@ def test_an_outage_and_a_restart_lose_no_decision_and_duplicate_none(
     marker = uuid.uuid4().hex[:8]
 
     with bentoml_serve(env, tmp_path / "serve.log") as service:
-        answers = _score(service.base, marker, BEFORE, 0)
-        assert len(_wait_for_rows(dsn, marker, BEFORE)) == BEFORE
+        load = Load(service.base, marker)
+        load.start()
+        time.sleep(LOAD_BEFORE_OUTAGE_SECONDS)
         stop_hard(data_server)
-        answers += _score(service.base, marker, DURING, BEFORE)
-    # the service was stopped with SIGTERM while the database was down
+        time.sleep(OUTAGE_SECONDS)
+    # leaving the block stopped the service with SIGTERM, under load, the database still down
+    load.stop()
+    answers = load.answers
+    assert len(answers) > CLIENTS * OUTAGE_SECONDS, "the outage must be under load"
+    assert all(f.endswith("Error") for f in load.failures), load.failures[:5]
     assert list(spool.glob("*.jsonl")), "decisions made during the outage must be on disk"
     assert "rows spooled to" in (tmp_path / "serve.log").read_text()
 
     data_server.start()
     with bentoml_serve(env, tmp_path / "serve.log") as service:
-        answers += _score(service.base, marker, AFTER, BEFORE + DURING)
+        answers += _score(service.base, marker, AFTER)
         logged = _wait_for_rows(dsn, marker, len(answers))
 
     given = sorted((a["application_id"], a["decision_id"]) for a in answers)
-    assert len({decision for _, decision in given}) == len(answers) == BEFORE + DURING + AFTER
+    assert len({decision for _, decision in given}) == len(answers)
     assert logged == given
     assert list(spool.glob("*.jsonl")) == []
