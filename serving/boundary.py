@@ -170,7 +170,7 @@ class BodyLimitsMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break  # the client went away: nothing to score
+                return  # the client went away before the body was whole: nothing to score
             body += message.get("body", b"")
             if len(body) > MAX_BODY_BYTES:
                 await _refuse(send, 413, TOO_LARGE_MESSAGE, [])

@@ -68,7 +68,12 @@ class MicroBatcher(Generic[Item, Result]):
         loop = asyncio.get_running_loop()
         while self._queue:
             size = min(len(self._queue), self.max_batch)
-            batch = [self._queue.popleft() for _ in range(size)]
+            taken = [self._queue.popleft() for _ in range(size)]
+            # a caller that went away (timed out, hung up) leaves a cancelled future: not scored
+            batch = [(item, future) for item, future in taken if not future.done()]
+            if not batch:
+                continue
+            size = len(batch)
             started = time.perf_counter()
             try:
                 items = [item for item, _ in batch]

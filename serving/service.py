@@ -22,15 +22,21 @@ would change the decision. Requests without a customer_id are scored meanwhile.
 Concurrent /score requests are scored together (serving.microbatch): the requests that arrive
 while one booster call runs share the next, with the same numbers each would get alone.
 /metrics shows the batch sizes (credit_risk_score_micro_batch_size).
+
+A request whose client has gone (hung up, or timed out after traffic.timeout) is not scored, or
+if it already was, not logged: the decision log holds only decisions someone received. Such a
+request shows as 499 in the access log.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+import anyio
+import anyio.to_thread
 import bentoml
 
 from serving.boundary import (
@@ -62,6 +68,18 @@ __all__ = ["CreditRiskService", "serving_settings", "workers_from_env"]
 log = logging.getLogger(__name__)
 
 WORKERS_ENV = "CREDIT_SERVING__WORKERS"
+CLIENT_CLOSED_REQUEST = 499
+Result = TypeVar("Result")
+
+
+class Decided(NamedTuple):
+    """One /score request's decision, its feature row and the model that made it."""
+
+    result: dict[str, Any]
+    features: dict[str, Any]
+    model_name: str
+
+
 BATCH_SIZE_METRIC = "credit_risk_score_micro_batch_size"
 
 
@@ -119,12 +137,14 @@ class CreditRiskService:
         self.customers = CustomerFeatures(runtime.dsn)
         self.decision_log = DecisionLog(runtime.dsn, spool_dir=settings.decision_spool_dir)
         self.batcher = MicroBatcher(self._score_many, observe=batch_size_histogram().observe)
+        self._work_limiter = anyio.CapacityLimiter(1)
         self.champion.start()
         settle_heap()
 
     def _score(
-        self, loaded: LoadedModel, apps: list[Application], source: str
+        self, loaded: LoadedModel, apps: list[Application]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Scored]:
+        """Decisions and their feature rows; nothing is logged until the caller is known to wait."""
         from serving.features import feature_rows
         from serving.scorer import decide
 
@@ -133,18 +153,27 @@ class CreditRiskService:
         rows = [row.values for row in built]
         app_ids = [a.application_id or str(uuid.uuid4()) for a in apps]
         results, scored = decide(loaded, rows, app_ids, sources=[row.sources for row in built])
+        return results, rows, scored
+
+    def _log(
+        self,
+        model_name: str,
+        apps: Sequence[Application],
+        results: Sequence[dict[str, Any]],
+        rows: Sequence[dict[str, Any]],
+        source: str,
+    ) -> None:
         for app, result, features in zip(apps, results, rows, strict=True):
             self.decision_log.record(
                 result,
                 features=features,
                 customer_id=app.customer_id,
-                model_name=loaded.name,
+                model_name=model_name,
                 request_source=source,
             )
-        return results, rows, scored
 
-    def _score_many(self, apps: Sequence[Application]) -> list[dict[str, Any] | BaseException]:
-        """One micro-batch of /score requests: one lookup, one booster call, one log append.
+    def _score_many(self, apps: Sequence[Application]) -> list[Decided | BaseException]:
+        """One micro-batch of /score requests: one lookup, one booster call.
 
         When the customer lookup fails, the requests without a customer_id are still scored and
         each of the others gets the 503.
@@ -153,52 +182,82 @@ class CreditRiskService:
 
         loaded = self.champion.current
         try:
-            results, _, _ = self._score(loaded, list(apps), "score")
-            return list(results)
+            results, rows, _ = self._score(loaded, list(apps))
+            return [Decided(r, f, loaded.name) for r, f in zip(results, rows, strict=True)]
         except CustomerLookupError:
             unavailable = _unavailable()
         strangers = [app for app in apps if app.customer_id is None]
-        scored = iter(self._score(loaded, strangers, "score")[0] if strangers else ())
-        return [unavailable if app.customer_id is not None else next(scored) for app in apps]
+        results, rows, _ = self._score(loaded, strangers) if strangers else ([], [], None)
+        decided = iter(Decided(r, f, loaded.name) for r, f in zip(results, rows, strict=True))
+        return [unavailable if app.customer_id is not None else next(decided) for app in apps]
 
     def _score_or_503(
-        self, loaded: LoadedModel, apps: list[Application], source: str
+        self, loaded: LoadedModel, apps: list[Application]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Scored]:
         from serving.features import CustomerLookupError
 
         try:
-            return self._score(loaded, apps, source)
+            return self._score(loaded, apps)
         except CustomerLookupError as exc:
             raise _unavailable() from exc
 
+    async def _in_thread(self, work: Callable[[], Result]) -> Result:
+        """CPU work off the event loop, one request at a time, as BentoML runs a sync API."""
+        return await anyio.to_thread.run_sync(work, limiter=self._work_limiter)
+
     @bentoml.api(input_spec=Application)
-    async def score(self, **application: Any) -> ScoreResponse:
+    async def score(self, ctx: bentoml.Context, **application: Any) -> ScoreResponse:
         """Score one application: PD, credit score, band, decision and up to four reasons."""
+        if await ctx.request.is_disconnected():
+            return _client_gone(ctx)
         # Concurrent requests are scored together (serving.microbatch); a request's numbers do
         # not depend on which others share its batch.
-        result = await self.batcher(Application.model_construct(**application))
-        return ScoreResponse(**result)
+        app = Application.model_construct(**application)
+        decided = await self.batcher(app)
+        if await ctx.request.is_disconnected():
+            return _client_gone(ctx)
+        self._log(decided.model_name, [app], [decided.result], [decided.features], "score")
+        return ScoreResponse(**decided.result)
 
     @bentoml.api(input_spec=BatchRequest)
-    def score_batch(self, applications: list[Application]) -> BatchResponse:
+    async def score_batch(
+        self, ctx: bentoml.Context, applications: list[Application]
+    ) -> BatchResponse:
         """Score up to 1000 applications in one call; results keep the request order."""
-        results, _, _ = self._score_or_503(self.champion.current, applications, "score_batch")
+        if await ctx.request.is_disconnected():
+            return _client_gone(ctx)
+        loaded = self.champion.current
+        results, rows, _ = await self._in_thread(lambda: self._score_or_503(loaded, applications))
+        if await ctx.request.is_disconnected():
+            return _client_gone(ctx)
+        self._log(loaded.name, applications, results, rows, "score_batch")
         return BatchResponse(results=[ScoreResponse(**r) for r in results])
 
     @bentoml.api(input_spec=Application)
-    def explain(self, **application: Any) -> Explanation:
+    async def explain(self, ctx: bentoml.Context, **application: Any) -> Explanation:
         """Every feature's SHAP contribution for one application, most risk-raising first."""
         from serving.scorer import explain_row
 
+        if await ctx.request.is_disconnected():
+            return _client_gone(ctx)
         loaded = self.champion.current  # one version for the whole request
         app = Application.model_construct(**application)
-        results, rows, scored = self._score_or_503(loaded, [app], "explain")
-        return Explanation(
-            application_id=results[0]["application_id"],
-            model_version=loaded.version,
-            probability=results[0]["probability"],
-            **explain_row(loaded, rows[0], scored),
-        )
+
+        def work() -> tuple[Explanation, list[dict[str, Any]], list[dict[str, Any]]]:
+            results, rows, scored = self._score_or_503(loaded, [app])
+            explanation = Explanation(
+                application_id=results[0]["application_id"],
+                model_version=loaded.version,
+                probability=results[0]["probability"],
+                **explain_row(loaded, rows[0], scored),
+            )
+            return explanation, results, rows
+
+        explanation, results, rows = await self._in_thread(work)
+        if await ctx.request.is_disconnected():
+            return _client_gone(ctx)
+        self._log(loaded.name, [app], results, rows, "explain")
+        return explanation
 
     @bentoml.api
     def model_info(self) -> ModelInfo:
@@ -223,6 +282,18 @@ class CreditRiskService:
         self.batcher.close()
         self.decision_log.close()
         self.customers.close()
+
+
+def _client_gone(ctx: bentoml.Context) -> Any:
+    """The caller hung up (or timed out): the decision is neither made nor logged.
+
+    499 is the status proxies use for a request the client closed; nobody receives it, but the
+    access log shows it.
+    """
+    from starlette.responses import Response
+
+    ctx.response.status_code = CLIENT_CLOSED_REQUEST
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 def _unavailable() -> Exception:

@@ -7,6 +7,8 @@ the fuzz, batch-scoring, parity, Dask and outage tests.
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import httpx
 import pytest
 
 from credit_risk.database import connect
+from serving.decision_log import ensure_table
 from tests.integration.applications import RISKY, SAFE
 from tests.integration.champion import Champion
 from tests.integration.service import API_KEY, RELOAD_SECONDS
@@ -187,6 +190,47 @@ def test_decisions_are_logged_in_the_background(client: httpx.Client, champion: 
     assert row[0] == champion.version and row[1] == "approve" and row[2] == "score"
     assert float(row[3]) >= 0 and isinstance(row[4], list)
     assert row[5] == {"bureau": "none", "history": "none"}
+
+
+def _send_and_hang_up(base: str, route: str, body: dict[str, Any]) -> None:
+    """A whole request on a raw socket, closed at once: a client that gave up."""
+    url = httpx.URL(base)
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST {route} HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {API_KEY}\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    with socket.create_connection((url.host, url.port)) as raw:
+        raw.sendall(head.encode() + payload)
+
+
+def _logged_ids(dsn: str, pattern: str) -> set[str]:
+    with connect(dsn) as conn:
+        rows = conn.execute(
+            "select application_id from serving.scoring_log where application_id like %s",
+            (pattern,),
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def test_a_request_whose_client_hung_up_is_not_logged(
+    client: httpx.Client, server: dict[str, Any], champion: Champion
+) -> None:
+    ensure_table(champion.dsn)  # when this test runs alone, before any decision was logged
+    marker = f"gone-{uuid.uuid4().hex[:8]}"
+    for i in range(5):
+        for route in ("/score", "/explain"):
+            body = {**RISKY, "application_id": f"{marker}-{route[1:]}-{i}"}
+            _send_and_hang_up(server["base"], route, body)
+        batch = [{**SAFE, "application_id": f"{marker}-batch-{i}-{j}"} for j in range(3)]
+        _send_and_hang_up(server["base"], "/score_batch", {"applications": batch})
+    control = f"{marker}-control"
+    assert client.post("/score", json={**SAFE, "application_id": control}).status_code == 200
+    deadline = time.monotonic() + 10
+    while control not in _logged_ids(champion.dsn, control) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # a hung-up request still being scored would be logged by now
+    assert _logged_ids(champion.dsn, f"{marker}-%") == {control}
 
 
 def _micro_batches(base: str) -> tuple[float, float]:

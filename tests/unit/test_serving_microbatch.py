@@ -143,3 +143,24 @@ def test_a_caller_that_gives_up_does_not_disturb_the_others() -> None:
 def test_max_batch_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="max_batch must be at least 1, got 0"):
         MicroBatcher(lambda items: list(items), max_batch=0)
+
+
+def test_a_caller_that_went_away_while_queued_is_not_run() -> None:
+    """A timed-out or hung-up request leaves a cancelled future: its item is never scored."""
+    recorder = Recorder(delay=0.05)
+    batcher = MicroBatcher(recorder, max_batch=64)
+
+    async def main() -> list[int]:
+        first = asyncio.ensure_future(batcher(0))
+        await asyncio.sleep(0.01)  # the first batch is running; the next ones queue
+        gone = asyncio.ensure_future(batcher(1))
+        stays = asyncio.ensure_future(batcher(2))
+        await asyncio.sleep(0)
+        gone.cancel()
+        return [await first, await stays]
+
+    try:
+        assert asyncio.run(main()) == [0, 4]
+    finally:
+        batcher.close()
+    assert recorder.batches == [[0], [2]]
