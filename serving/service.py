@@ -2,7 +2,8 @@
 
 APIs (all POST, JSON): /score (one application), /score_batch ({"applications": [...]}, at most
 MAX_BATCH), /explain (every feature's contribution), /model_info. BentoML adds /healthz, /livez,
-/readyz, /metrics and the OpenAPI schema at /docs.json.
+/readyz, /metrics and the OpenAPI schema at /docs.json (completed by serving.openapi: every
+error response with its body).
 
 Configuration comes from the environment `credit-risk serve` exports (see credit_risk.settings):
 the database DSN, the MLflow URI, CREDIT_MLFLOW__REGISTERED_MODEL, CREDIT_SERVING__API_KEY
@@ -49,6 +50,7 @@ from serving.boundary import (
     serving_settings,
 )
 from serving.logs import install as install_log_filter
+from serving.openapi import OpenApiMiddleware
 from serving.schemas import (
     Application,
     BatchRequest,
@@ -306,3 +308,4 @@ CreditRiskService.add_asgi_middleware(ApiKeyMiddleware)
 CreditRiskService.add_asgi_middleware(UnavailableMiddleware)
 CreditRiskService.add_asgi_middleware(BodyLimitsMiddleware)
 CreditRiskService.add_asgi_middleware(InFlightLimitMiddleware)
+CreditRiskService.add_asgi_middleware(OpenApiMiddleware)
