@@ -98,6 +98,18 @@ def redacted(dsn: str) -> str:
     return shown.replace(user + "@", user + ":***@", 1)
 
 
+def redacted_url(url: str) -> str:
+    """Any URL to show people (an MLflow store, say), its password replaced by ***."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 def flow_dsn(dsn: SecretStr | str | None) -> str | None:
     """A flow's `dsn` parameter as text.
 

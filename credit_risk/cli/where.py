@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from credit_risk.cli.common import runtime_from
+from credit_risk.database import redacted, redacted_url
+
+
+def where_lines(dsn: str, mlflow_uri: str, reports_dir: Path) -> list[str]:
+    """What `where` prints: hosts and paths, never a password (`db url` prints the DSN)."""
+    return [
+        "",
+        "Where to look:",
+        f"  database       {redacted(dsn)}",
+        '  psql           psql "$(.venv/bin/credit-risk db url)"',
+        "  MLflow UI      .venv/bin/credit-risk mlflow-ui   (then http://127.0.0.1:5000)",
+        f"  MLflow store   {redacted_url(mlflow_uri)}",
+        f"  reports        {reports_dir}",
+        "  stop database  .venv/bin/credit-risk db stop",
+    ]
 
 
 def where(ctx: typer.Context) -> None:
     """Print the database URL, how to open the MLflow UI, and the reports folder."""
     runtime = runtime_from(ctx)
-    settings = runtime.settings
-    lines = [
-        "",
-        "Where to look:",
-        f"  database       {runtime.dsn}",
-        f"  psql           psql '{runtime.dsn}'",
-        "  MLflow UI      .venv/bin/credit-risk mlflow-ui   (then http://127.0.0.1:5000)",
-        f"  MLflow store   {runtime.mlflow_uri}",
-        f"  reports        {settings.reports_dir}",
-        "  stop database  .venv/bin/credit-risk db stop",
-    ]
+    lines = where_lines(runtime.dsn, runtime.mlflow_uri, runtime.settings.reports_dir)
     typer.echo("\n".join(lines))
 
 
@@ -31,7 +38,6 @@ def mlflow_ui(
     """Open the MLflow UI on the project's tracking store and registry (Ctrl-C stops it)."""
     import os
     import sys
-    from pathlib import Path
 
     runtime = runtime_from(ctx)
     # The store URI may hold the database password: the environment, not argv (`ps` shows argv).

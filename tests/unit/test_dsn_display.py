@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import SecretStr
 
 from credit_risk.database import flow_dsn, redacted
@@ -18,3 +20,25 @@ def test_a_flow_dsn_parameter_is_unwrapped() -> None:
     assert flow_dsn(SecretStr("postgresql://a:b@h/d")) == "postgresql://a:b@h/d"
     assert flow_dsn("postgresql://h/d") == "postgresql://h/d"
     assert flow_dsn(None) is None
+
+
+def test_any_url_loses_its_password_and_keeps_the_rest() -> None:
+    from credit_risk.database import redacted_url
+
+    shown = redacted_url("postgresql+psycopg2://risk:hunter2@db.internal:6543/mlflow")
+    assert shown == "postgresql+psycopg2://risk:***@db.internal:6543/mlflow"
+    assert redacted_url("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
+
+
+def test_where_prints_hosts_and_never_a_password(tmp_path: Path) -> None:
+    from credit_risk.cli.where import where_lines
+
+    lines = "\n".join(
+        where_lines(
+            "postgresql://risk:hunter2-long@db.internal:6543/credit",
+            "postgresql+psycopg2://risk:hunter2-long@db.internal:6543/mlflow",
+            tmp_path,
+        )
+    )
+    assert "hunter2" not in lines
+    assert "db.internal:6543/credit" in lines and "db.internal:6543/mlflow" in lines
