@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,23 +45,27 @@ def cli_actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
+Choice = tuple["ModelVersion", str]  # the version to make champion, and the reason logged
+
+
 def _change_champion(
     client: MlflowClient,
     *,
     model_name: str,
     action: promotion_log.Action,
-    version: ModelVersion,
+    choose: Callable[[ModelVersion | None], Choice],
     actor: str,
-    reason: str,
     dsn: str,
-    refuse_current: bool = False,
 ) -> ChampionChange:
-    """Move `champion` to `version`, then log it, under the model's promotion lock; then tag
-    the version and sync the aliases."""
+    """Under the model's promotion lock: read the champion, `choose` the new one from it, move
+    `champion` and log it; then tag the version and sync the aliases.
+
+    Choosing inside the lock means two changes at once are applied one after the other, each
+    from the champion the previous one left, so the log's chain of versions never breaks.
+    """
     with promotion_log.serialised(dsn, model_name) as conn:
         champion = champion_version(client, model_name)
-        if refuse_current and champion is not None and champion.version == version.version:
-            raise ValueError(f"version {version.version} is already the champion of {model_name}")
+        version, reason = choose(champion)
         client.set_registered_model_alias(model_name, CHAMPION, version.version)
         log_id = promotion_log.insert(
             conn,
@@ -103,15 +108,19 @@ def promote_version(
 
     client = MlflowClient()
     chosen = get_version(client, model_name, version)
+
+    def choose(champion: ModelVersion | None) -> Choice:
+        if champion is not None and champion.version == chosen.version:
+            raise ValueError(f"version {chosen.version} is already the champion of {model_name}")
+        return chosen, reason
+
     return _change_champion(
         client,
         model_name=model_name,
         action="manual_promote",
-        version=chosen,
+        choose=choose,
         actor=actor,
-        reason=reason,
         dsn=dsn,
-        refuse_current=True,
     )
 
 
@@ -122,33 +131,30 @@ def rollback(
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    entry = promotion_log.rollback_target(promotion_log.history(dsn, model_name, limit=None))
-    if entry is None:
-        raise ValueError(
-            f"model {model_name} has no promotion in governance.promotion_log to roll back; "
-            "promote a version first with 'credit-risk model promote'"
-        )
-    undone, target = entry["new_champion_version"], entry["previous_champion_version"]
-    if target is None:
-        raise ValueError(
-            f"version {undone} was the first champion of {model_name}; there is no earlier "
-            "champion to roll back to (use 'credit-risk model promote --version N' instead)"
-        )
-    champion = champion_version(client, model_name)
-    if champion is None or int(champion.version) != undone:
-        log.warning(
-            "the champion alias (%s) was moved outside the promotion log, which names version %s",
-            None if champion is None else champion.version,
-            undone,
-        )
-    restored = get_version(client, model_name, target)
-    why = f"rollback of the promotion of version {undone} (log entry {entry['id']})"
+
+    def choose(champion: ModelVersion | None) -> Choice:
+        entry = promotion_log.rollback_target(promotion_log.history(dsn, model_name, limit=None))
+        if entry is None:
+            raise ValueError(
+                f"model {model_name} has no promotion in governance.promotion_log to roll back; "
+                "promote a version first with 'credit-risk model promote'"
+            )
+        undone, target = entry["new_champion_version"], entry["previous_champion_version"]
+        if target is None:
+            raise ValueError(
+                f"version {undone} was the first champion of {model_name}; there is no earlier "
+                "champion to roll back to (use 'credit-risk model promote --version N' instead)"
+            )
+        if champion is None or int(champion.version) != undone:
+            log.warning(
+                "the champion alias (%s) was moved outside the promotion log, which names "
+                "version %s",
+                None if champion is None else champion.version,
+                undone,
+            )
+        why = f"rollback of the promotion of version {undone} (log entry {entry['id']})"
+        return get_version(client, model_name, target), f"{why}: {reason}" if reason else why
+
     return _change_champion(
-        client,
-        model_name=model_name,
-        action="rollback",
-        version=restored,
-        actor=actor,
-        reason=f"{why}: {reason}" if reason else why,
-        dsn=dsn,
+        client, model_name=model_name, action="rollback", choose=choose, actor=actor, dsn=dsn
     )

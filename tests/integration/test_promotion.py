@@ -213,6 +213,38 @@ def test_concurrent_promotions_leave_one_unbroken_chain(model_name: str, pg_dsn:
     assert aliases(model_name)["champion"] == str(entries[-1]["new_champion_version"])
 
 
+def test_concurrent_rollbacks_walk_back_one_champion_each(model_name: str, pg_dsn: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    run_id = log_candidate(FEATURES)
+    versions = [
+        str(registry.register_challenger(run_id, model_name=model_name).version) for _ in range(4)
+    ]
+    for version in versions:
+        champion_changes.promote_version(
+            version, actor="test", reason="setup", dsn=pg_dsn, model_name=model_name
+        )
+
+    def roll_back(_: int) -> int:
+        return champion_changes.rollback(
+            actor="test", dsn=pg_dsn, model_name=model_name
+        ).new_champion_version
+
+    with ThreadPoolExecutor(3) as pool:
+        restored = sorted(pool.map(roll_back, range(3)))
+    assert restored == sorted(int(v) for v in versions[:3])
+    assert aliases(model_name)["champion"] == versions[0]
+    entries = sorted(promotion_log.history(pg_dsn, model_name, limit=None), key=lambda e: e["id"])
+    for earlier, later in itertools.pairwise(entries):
+        assert later["previous_champion_version"] == earlier["new_champion_version"], entries
+    rollbacks = [e for e in entries if e["action"] == "rollback"]
+    assert [(e["previous_champion_version"], e["new_champion_version"]) for e in rollbacks] == [
+        (int(versions[3]), int(versions[2])),
+        (int(versions[2]), int(versions[1])),
+        (int(versions[1]), int(versions[0])),
+    ]
+
+
 def test_rollback_and_promote_explain_what_is_missing(model_name: str, pg_dsn: str) -> None:
     with pytest.raises(ValueError, match="not registered yet"):
         champion_changes.promote_version(1, actor="t", reason="", dsn=pg_dsn, model_name=model_name)
