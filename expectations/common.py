@@ -182,3 +182,22 @@ def no_rows_where(suite: ExpectationSuite, condition: str, description: str, col
             meta={"column": column},
         )
     )
+
+
+def no_rows_joined_where(
+    suite: ExpectationSuite, other_table: str, condition: str, description: str, *, key: str
+) -> None:
+    """No row of the batch whose `other_table` row (joined on `key`, aliased `other`) meets the
+    SQL `condition`; failures read "no rows with <table>.<key> <description>"."""
+    query = (
+        f"select this.* from {{batch}} as this "
+        f"join {RAW_SCHEMA}.{other_table} as other on other.{key} = this.{key} "
+        f"where {condition}"
+    )
+    suite.add_expectation(
+        UnexpectedRowsExpectation(
+            unexpected_rows_query=query,
+            description=f"{suite.name}.{key} {description}",
+            meta={"column": key, "joined_on": key},
+        )
+    )

@@ -31,5 +31,7 @@ def build_suite() -> ExpectationSuite:
     )
     in_order(suite, "last_delinquency_on", "pulled_on")
     in_order(suite, "oldest_account_on", "pulled_on")
+    # a delinquency is on an account the report holds, so never before the oldest of them
+    in_order(suite, "oldest_account_on", "last_delinquency_on")
     in_order_across(suite, "customers", "date_of_birth", "oldest_account_on", key="customer_id")
     return suite

@@ -1,5 +1,5 @@
 """Suite for raw.loans: positive principal and instalment, contract terms and rates, and no
-origination before the application's decision."""
+origination before the application's decision, and only for approved applications."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from expectations.common import (
     in_order,
     in_order_across,
     in_set,
+    no_rows_joined_where,
     not_null,
     positive,
     raw_table_suite,
@@ -29,4 +30,12 @@ def build_suite() -> ExpectationSuite:
     in_set(suite, "loan_status", LOAN_STATUSES)
     in_order(suite, "originated_on", "maturity_on")
     in_order_across(suite, "applications", "decided_on", "originated_on", key="application_id")
+    # the date check above passes a null decided_on, as every order check passes nulls
+    no_rows_joined_where(
+        suite,
+        "applications",
+        "other.status <> 'approved' or other.decided_on is null",
+        "of an application not approved, or with no decided_on",
+        key="application_id",
+    )
     return suite

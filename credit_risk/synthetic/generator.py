@@ -17,7 +17,7 @@ from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.population import Customers, draw_customers
 from credit_risk.synthetic.repayments import LoanBook, loan_outcomes, repayment_chunks
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: last delinquency never before the oldest account
 
 
 @dataclass

@@ -171,6 +171,9 @@ def draw_bureau(
     enquiries = rng.poisson(np.exp(0.0 + 0.3 * behaviour))
     history_months = np.round(rng.uniform(0.1, 1.0, n) * np.maximum(age - 18.0, 0.5) * 12.0)
     pulled_days_before = rng.integers(0, 8, n)
+    # the last delinquency falls within the credit history (drawn after it, so the stream of
+    # draws, and every other column, stays as it was)
+    months_since = np.where(delinquencies > 0, np.minimum(months_since, history_months), -1)
     if config.scenario == "recession":
         utilization = np.clip(utilization + 0.09, 0.0, 1.45)
         enquiries = enquiries + (behaviour > 0)

@@ -180,6 +180,27 @@ CORRUPTIONS = {
         "raw.repayments.paid_on: unexpected_rows_expectation — {n} rows (expected no rows with "
         "raw.repayments.paid_on before raw.loans.originated_on of the same loan_id)",
     ),
+    "delinquent_before_the_oldest_account": (
+        [
+            "update raw.credit_bureau_reports set last_delinquency_on = oldest_account_on - 30 "
+            "where last_delinquency_on is not null and report_id % 20 = 0"
+        ],
+        "select count(*) from raw.credit_bureau_reports "
+        "where last_delinquency_on < oldest_account_on",
+        {("raw.credit_bureau_reports.last_delinquency_on", "unexpected_rows_expectation")},
+        "raw.credit_bureau_reports.last_delinquency_on: unexpected_rows_expectation — {n} rows",
+    ),
+    "loan_for_an_undecided_application": (
+        [
+            "update raw.applications set decided_on = null where application_id in "
+            "(select application_id from raw.loans where loan_id % 40 = 0)"
+        ],
+        "select count(*) from raw.loans join raw.applications using (application_id) "
+        "where decided_on is null",
+        {("raw.loans.application_id", "unexpected_rows_expectation")},
+        "raw.loans.application_id: unexpected_rows_expectation — {n} rows (expected no rows "
+        "with raw.loans.application_id of an application not approved, or with no decided_on)",
+    ),
     "shifted_dti": (
         [f"update {FEATURES_TABLE} set dti = dti * 2"],
         f"select 1 from {FEATURES_TABLE} limit 1",

@@ -130,6 +130,14 @@ def test_thin_files_have_no_bureau_report(tables: dict[str, pd.DataFrame]) -> No
     assert 0.03 < thin_share < 0.3
 
 
+def test_bureau_dates_are_in_order(tables: dict[str, pd.DataFrame]) -> None:
+    reports = tables["credit_bureau_reports"]
+    delinquent = reports[reports["last_delinquency_on"].notna()]
+    assert len(delinquent) > 100
+    assert (delinquent["last_delinquency_on"] >= delinquent["oldest_account_on"]).all()
+    assert (delinquent["last_delinquency_on"] <= delinquent["pulled_on"]).all()
+
+
 def _digest(raw: RawData) -> dict[str, str]:
     digests = {name: hashlib.sha256(table_to_csv(t)).hexdigest() for name, t in raw.tables.items()}
     digests["repayments"] = hashlib.sha256(
