@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from tests.conftest import drop_database, environment, make_database, project_en
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CANDIDATES = ["logistic_regression", "lightgbm"]
+PASSWORD = "pw-" + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,13 @@ def pipeline_env(
     prefect_harness: None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, str]]:
-    dsn = make_database(pg_server, "pipeline")
+    from dataclasses import replace
+
+    from credit_risk.database import build_dsn, parse_dsn
+
+    # A password in the DSN (the embedded server trusts local connections and ignores it), so
+    # the test can look for it where it must never be.
+    dsn = build_dsn(replace(parse_dsn(make_database(pg_server, "pipeline")), password=PASSWORD))
     root = tmp_path_factory.mktemp("pipeline")
     with environment(project_environment(root, dsn, mlflow_tracking_uri, "pipeline")) as env:
         yield env
@@ -66,6 +75,19 @@ def test_pipeline_builds_validates_trains_and_promotes(pipeline_env: dict[str, s
     assert training["parent_run_id"] in markdown
     assert all(f"| {name}" in markdown for name in CANDIDATES)
     assert f"| {training['best_candidate']} (best) |" in markdown
+
+    # No flow run of the pipeline (it and its subflows) stored the password as a parameter.
+    runs = _flow_runs()
+    assert len(runs) > 1
+    leaked = [run.name for run in runs if PASSWORD in json.dumps(run.parameters, default=str)]
+    assert leaked == []
+
+
+def _flow_runs() -> list[Any]:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return list(client.read_flow_runs(limit=200))
 
 
 def _markdown_artifact(flow_run_id: Any, key: str) -> str:
