@@ -49,7 +49,13 @@ class RunningService:
 
 
 def service_env(
-    *, dsn: str, tracking_uri: str, model_name: str, work: Path, **settings: str
+    *,
+    dsn: str,
+    tracking_uri: str,
+    model_name: str,
+    work: Path,
+    api_key: str | None = API_KEY,
+    **settings: str,
 ) -> dict[str, str]:
     """The service's environment: this test's database, store and model, nothing inherited."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "CREDIT_"))}
@@ -58,7 +64,7 @@ def service_env(
         "CREDIT_DATABASE__DSN": dsn,
         "CREDIT_MLFLOW__TRACKING_URI": tracking_uri,
         "CREDIT_MLFLOW__REGISTERED_MODEL": model_name,
-        "CREDIT_SERVING__API_KEY": API_KEY,
+        **({"CREDIT_SERVING__API_KEY": api_key} if api_key else {}),
         "CREDIT_SERVING__RELOAD_SECONDS": str(RELOAD_SECONDS),
         "CREDIT_PATHS__STATE_DIR": str(work / "state"),
         "BENTOML_HOME": str(work / "bentoml"),
@@ -68,11 +74,14 @@ def service_env(
 
 
 @contextmanager
-def bentoml_serve(env: Mapping[str, str], log_path: Path) -> Iterator[RunningService]:
-    """A real `bentoml serve` on a free loopback port, ready; SIGTERM to its group on exit."""
+def bentoml_serve(
+    env: Mapping[str, str], log_path: Path, *, host: str = "127.0.0.1"
+) -> Iterator[RunningService]:
+    """A real `bentoml serve` on a free port (bound to `host`), ready, reached on loopback;
+    SIGTERM to its group on exit."""
     port = free_port()
     bentoml = str(Path(sys.executable).with_name("bentoml"))
-    command = [bentoml, "serve", "serving.service:CreditRiskService", "--host", "127.0.0.1"]
+    command = [bentoml, "serve", "serving.service:CreditRiskService", "--host", host]
     with log_path.open("a") as log:
         child = subprocess.Popen(
             [*command, "--port", str(port)],
