@@ -110,9 +110,19 @@ def test_each_candidate_logs_metrics_params_and_artifacts(
     assert "## Data window" in card and "## Fairness" in card and "## Limitations" in card
 
 
-def test_best_candidate_has_the_highest_validation_auc(trained: TrainingResult) -> None:
-    best = max(m["val_auc"] for m in trained.metrics.values())
-    assert trained.metrics[trained.best_candidate]["val_auc"] == best
+def test_best_candidate_has_the_highest_validation_auc_among_monotone_ones(
+    trained: TrainingResult,
+) -> None:
+    monotone = {
+        name: m
+        for name, m in trained.metrics.items()
+        if m.get("val_monotone_violation_share", 0.0) == 0.0
+    }
+    assert monotone, "at least one candidate must honour every monotone direction"
+    assert trained.best_candidate in monotone
+    assert trained.metrics[trained.best_candidate]["val_auc"] == max(
+        m["val_auc"] for m in monotone.values()
+    )
     assert trained.model_uri == f"runs:/{trained.best_run_id}/model"
     assert trained.features == FeatureSpec.from_contract().columns
 
