@@ -64,7 +64,7 @@ def _stage(name: str, started: float) -> float:
 def _champion(dsn: str, work: Path) -> None:
     from _common import promoted_champion
 
-    from training.data import load_training_frame
+    from credit_risk.labelled_features import load_training_frame
 
     frame = load_training_frame(dsn)
     promoted_champion(

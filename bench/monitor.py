@@ -44,9 +44,9 @@ def _book(dsn: str, work: Path) -> tuple[str, int]:
     from _common import promoted_champion
 
     from credit_risk.feature_build import build_features
+    from credit_risk.labelled_features import load_training_frame
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
-    from training.data import load_training_frame
 
     load_raw(dsn, GeneratorConfig(applications=BOOK_APPLICATIONS, seed=1))
     build_features(dsn, target_path=work / "dbt-target")

@@ -228,9 +228,9 @@ def _prepare(dsn: str, store: str, work: Path, applications: int) -> None:
     from _common import promoted_champion
 
     from credit_risk.feature_build import build_features
+    from credit_risk.labelled_features import load_training_frame
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
-    from training.data import load_training_frame
 
     load_raw(dsn, GeneratorConfig(applications=applications, seed=7))
     build_features(dsn, target_path=work / "dbt-target")

@@ -30,7 +30,7 @@ def main(sizes: list[int]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     import mlflow
 
-    from training.data import load_training_frame
+    from credit_risk.labelled_features import load_training_frame
     from training.plan import options_from_settings
     from training.train import train_candidates
 

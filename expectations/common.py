@@ -39,7 +39,7 @@ from great_expectations.expectations.core.unexpected_rows_expectation import (
 )
 
 from credit_risk.contract import by_name
-from credit_risk.synthetic.raw_schema import PRIMARY_KEYS, TABLES
+from credit_risk.raw_contract import PRIMARY_KEYS, TABLES
 
 RAW_SCHEMA = "raw"
 # Wide enough for any extract this platform generates or receives; an empty table is never valid.
@@ -67,7 +67,7 @@ EVENT_DATES: dict[str, tuple[str, ...]] = {
 
 
 def raw_table_suite(table: str) -> ExpectationSuite:
-    """Column set from raw_schema.TABLES, a unique non-null key, a non-empty table, and no
+    """Column set from raw_contract.TABLES, a unique non-null key, a non-empty table, and no
     event date after the extract's snapshot date."""
     suite = new_suite(f"{RAW_SCHEMA}.{table}")
     columns_exactly(suite, [name for name, _ in TABLES[table]])

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from credit_risk.synthetic.raw_schema import TABLES
+from credit_risk.raw_contract import TABLES
 
 if TYPE_CHECKING:
     import great_expectations as gx

@@ -146,7 +146,7 @@ def run_pipeline(
     summary["seconds"] = round(time.perf_counter() - started, 1)
     logger.info("pipeline finished in %.1f s", summary["seconds"])
     if "training" in summary:
-        from training.tracking import run_link
+        from credit_risk.tracking import run_link
 
         summary["training"]["run_link"] = run_link(
             runtime.mlflow_uri, summary["training"]["parent_run_id"]

@@ -24,7 +24,7 @@ from flows.runners import configured_task_runner
 )
 def load_training_data(dsn: str) -> Any:
     """Features of every application with a mature label."""
-    from training.data import load_training_frame
+    from credit_risk.labelled_features import load_training_frame
 
     return load_training_frame(dsn)
 
@@ -40,8 +40,8 @@ def plan(
     frame: Any, settings: Settings, lineage: dict[str, str], candidates: list[str] | None
 ) -> Any:
     """Split the data and open the parent MLflow run the candidates nest under."""
+    from credit_risk.tracking import ensure_experiment
     from training.plan import options_from_settings, plan_training
-    from training.tracking import ensure_experiment
 
     ensure_experiment(settings.mlflow.experiment, settings.artifact_dir)
     return plan_training(

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from credit_risk import contract
+from credit_risk.metrics import PSI_ACT, psi_band
 from monitoring.frames import categorical_columns, numeric_columns
-from training.metrics import PSI_ACT, psi_band
 
 if TYPE_CHECKING:
     from credit_risk.settings import MonitoringSettings
@@ -106,7 +106,7 @@ def _decile_psi(
 ) -> tuple[float, bool]:
     from evidently import ColumnType
 
-    from training.metrics import psi, psi_categorical
+    from credit_risk.metrics import psi, psi_categorical
 
     if feature_type == ColumnType.Numerical:
         value = psi(reference.to_numpy(dtype=float), current.to_numpy(dtype=float))

@@ -44,7 +44,7 @@ def log_to_mlflow(summary: Summary, experiment: str, artifact_root: Path, folder
     import mlflow
     from mlflow import MlflowClient
 
-    from training.tracking import ensure_experiment
+    from credit_risk.tracking import ensure_experiment
 
     experiment_id = ensure_experiment(experiment + EXPERIMENT_SUFFIX, artifact_root)
     d, q, p = summary.drift, summary.quality, summary.portfolio

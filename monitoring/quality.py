@@ -96,7 +96,7 @@ def measure_quality(
     html_path: Path | None = None,
 ) -> Quality:
     """Quality once at least `min_rows` current rows carry mature labels of both classes."""
-    from training.metrics import ks_statistic
+    from credit_risk.metrics import ks_statistic
 
     labelled = _mature(current)
     champion = {

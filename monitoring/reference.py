@@ -120,7 +120,7 @@ def _stored(client: MlflowClient, run_id: str) -> pd.DataFrame | None:
 
 def _lineage_note(dsn: str, champion: ChampionInfo) -> str:
     """Empty when the mart still holds the champion's training data, else what differs."""
-    from training.data import data_hash, load_training_frame
+    from credit_risk.labelled_features import data_hash, load_training_frame
 
     expected = champion.lineage.get("data_hash")
     if not expected:
@@ -201,6 +201,6 @@ class Scorer:
 
 def load_scorer(champion: ChampionInfo) -> Scorer:
     """Load the champion's model from the registry once."""
-    import mlflow
+    from credit_risk.artifact.loading import load_model
 
-    return Scorer(mlflow.sklearn.load_model(f"models:/{champion.model_name}/{champion.version}"))
+    return Scorer(load_model(f"models:/{champion.model_name}/{champion.version}"))

@@ -27,9 +27,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from credit_risk.artifact.features import FeatureSpec
 from credit_risk.database import connect
 from serving.scorer import decide
-from training.candidates import FeatureSpec
 
 if TYPE_CHECKING:
     import psycopg

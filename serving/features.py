@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from credit_risk import contract
+from credit_risk.artifact.features import FeatureSpec
 from credit_risk.bureau import bureau_features
 from credit_risk.errors import first_line
 from credit_risk.finance import application_ratios
-from training.candidates import FeatureSpec
 
 if TYPE_CHECKING:
     import psycopg

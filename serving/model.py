@@ -22,15 +22,16 @@ import numpy as np
 import numpy.typing as npt
 
 from credit_risk import contract
+from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.loading import load_model
+from credit_risk.artifact.scaling import ScoreScaling
 from credit_risk.errors import first_line
 from serving.encoding import TreeEncoder
 from serving.features import feature_rows, rows_frame
 from serving.reasons import Explainer, ReasonReference
-from training.candidates import FeatureSpec
-from training.scorecard import ScoreScaling
 
 if TYPE_CHECKING:
-    from training.candidates import CreditRiskModel
+    from credit_risk.artifact.model import CreditRiskModel
 
 __all__ = ["ChampionModel", "LoadedModel", "settle_heap"]
 
@@ -145,7 +146,6 @@ def _with_fast_paths(loaded: LoadedModel, spec: FeatureSpec) -> LoadedModel:
 
 def load_version(name: str, version: int | None = None) -> LoadedModel:
     """Load `name` at `version` (default: the champion) with its run metrics and explainer."""
-    import mlflow
     from mlflow import MlflowClient
 
     client = MlflowClient()
@@ -153,7 +153,7 @@ def load_version(name: str, version: int | None = None) -> LoadedModel:
         mv = client.get_model_version_by_alias(name, ALIAS)
     else:
         mv = client.get_model_version(name, str(version))
-    model = mlflow.sklearn.load_model(f"models:/{name}/{mv.version}")
+    model = load_model(f"models:/{name}/{mv.version}")
     spec = FeatureSpec.from_contract()
     explainer = Explainer.for_pipeline(model.pipeline, spec.numeric, spec.categorical)
     metrics: dict[str, float] = {}

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from credit_risk import contract
+from credit_risk.artifact.scaling import risk_band
 from serving.model import LoadedModel, Scored
 from serving.reasons import principal_reasons
-from training.scorecard import risk_band
 
 __all__ = ["decide", "explain_row"]
 

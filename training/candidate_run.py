@@ -6,8 +6,9 @@ import logging
 import time
 from dataclasses import dataclass
 
+from credit_risk.artifact.model import CreditRiskModel
 from training.candidate_logging import log_candidate
-from training.candidates import BOOSTING_THREADS, CreditRiskModel
+from training.candidates import BOOSTING_THREADS
 from training.evaluate import Evaluation, evaluate
 from training.monotonicity import monotone_violations, worst_violation
 from training.plan import TrainingPlan

@@ -14,11 +14,9 @@ imputation and scaling.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -32,16 +30,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from credit_risk import contract
+from credit_risk.artifact.features import FeatureSpec, coerce_features, coerced_names
 
 __all__ = [
     "CANDIDATES",
     "GRADIENT_BOOSTING",
-    "PROTECTED",
     "Candidate",
-    "FeatureSpec",
     "build_pipeline",
-    "coerce_features",
 ]
 
 N_JOBS = 2
@@ -50,128 +45,14 @@ N_JOBS = 2
 # threadpool_limits(BOOSTING_THREADS), which is the only knob sklearn's HGB has.
 BOOSTING_THREADS = 1
 MISSING = "missing"
-PROTECTED = frozenset(f.name for f in contract.protected_features())
 GRADIENT_BOOSTING = ("xgboost", "lightgbm", "hist_gradient_boosting")
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """Which columns a model uses, their fixed categories (if known) and monotone directions."""
-
-    numeric: tuple[str, ...]
-    categorical: tuple[str, ...] = ()
-    # Fixed category levels per categorical column; None = learned from the training data.
-    categories: tuple[tuple[str, ...], ...] | None = None
-    monotone: Mapping[str, int] = field(default_factory=dict)
-    # MLflow column types of the model input ("double", "long", "boolean", "string"); numerics
-    # default to double and categoricals to string.
-    input_types: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        used = set(self.numeric) | set(self.categorical)
-        leaked = sorted(used & PROTECTED)
-        if leaked:
-            raise ValueError(
-                f"protected attributes {leaked} must never be model features; "
-                "they are for the fairness check only"
-            )
-        if self.categories is not None and len(self.categories) != len(self.categorical):
-            raise ValueError("categories: one tuple of levels per categorical column")
-
-    @property
-    def columns(self) -> list[str]:
-        return [*self.numeric, *self.categorical]
-
-    @classmethod
-    def from_contract(cls) -> FeatureSpec:
-        """The contract's training features (protected attributes excluded by the contract)."""
-        numeric = tuple(f.name for f in contract.numeric_features())
-        cats = contract.categorical_features()
-        return cls(
-            numeric=numeric,
-            categorical=tuple(f.name for f in cats),
-            categories=tuple(f.categories for f in cats),
-            monotone=dict(zip(numeric, contract.monotone_constraints(list(numeric)), strict=True)),
-            input_types={f.name: _input_type(f) for f in contract.training_features()},
-        )
-
-    def input_type(self, column: str) -> str:
-        default = "string" if column in self.categorical else "double"
-        return self.input_types.get(column, default)
-
-    def model_input(self, X: pd.DataFrame) -> pd.DataFrame:
-        """The model's columns cast to the logged signature's types (for pyfunc callers)."""
-        missing = [c for c in self.columns if c not in X.columns]
-        if missing:
-            raise ValueError(f"input is missing model columns {missing}")
-        out = pd.DataFrame(index=X.index)
-        for col in self.columns:
-            kind = self.input_type(col)
-            if kind == "string":
-                out[col] = X[col].astype(object).map(str, na_action="ignore")
-            elif kind == "boolean":
-                out[col] = X[col].astype(bool)
-            elif kind == "long":
-                values = pd.to_numeric(X[col])
-                if values.isna().any():
-                    raise ValueError(f"column {col}: {int(values.isna().sum())} missing values")
-                out[col] = values.astype("int64")
-            else:
-                out[col] = pd.to_numeric(X[col]).astype("float64")
-        return out
-
-    def encoded_columns(self) -> list[str]:
-        """Column names after tree preprocessing; needs fixed categories."""
-        if self.categories is None:
-            raise ValueError("encoded columns are known before fitting only with fixed categories")
-        onehot = [
-            f"{c}_{v}"
-            for c, levels in zip(self.categorical, self.categories, strict=True)
-            for v in levels
-        ]
-        return [*self.numeric, *onehot]
-
-    def monotone_vector(self) -> list[int] | None:
-        """Monotone directions aligned with encoded_columns() (one-hot columns 0); None if none."""
-        if not any(self.monotone.values()):
-            return None
-        names = self.encoded_columns()
-        return [int(self.monotone.get(n, 0)) for n in names]
-
-
-def _input_type(feature: contract.Feature) -> str:
-    # Nullable integers arrive as floats with NaN, so they are declared double.
-    if feature.dtype == "int":
-        return "double" if feature.nullable else "long"
-    return {"float": "double", "bool": "boolean", "category": "string"}[feature.dtype]
-
-
-def coerce_features(X: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
-    """Select the model's columns: numerics as float (bools 0/1), categoricals as str or NaN."""
-    missing = [c for c in [*numeric, *categorical] if c not in X.columns]
-    if missing:
-        raise ValueError(f"input is missing model columns {missing}")
-    out = pd.DataFrame(index=X.index)
-    for col in numeric:
-        values = X[col]
-        if values.dtype == object:
-            values = values.map(lambda v: float(v) if isinstance(v, bool) else v)
-        out[col] = pd.to_numeric(values, errors="coerce").astype("float64")
-    for col in categorical:
-        out[col] = X[col].astype(object).map(str, na_action="ignore").where(X[col].notna(), np.nan)
-    return out
-
-
-def _coerced_names(transformer: FunctionTransformer, input_features: Any) -> np.ndarray:
-    kw = transformer.kw_args or {}
-    return np.asarray([*kw["numeric"], *kw["categorical"]], dtype=object)
 
 
 def _coercer(spec: FeatureSpec) -> FunctionTransformer:
     return FunctionTransformer(
         coerce_features,
         kw_args={"numeric": list(spec.numeric), "categorical": list(spec.categorical)},
-        feature_names_out=_coerced_names,
+        feature_names_out=coerced_names,
     )
 
 
@@ -413,49 +294,3 @@ def default_params(name: str) -> dict[str, Any]:
     pipeline = build_pipeline(name, FeatureSpec(numeric=("x",)))
     current = pipeline.get_params()
     return {key: current[key] for key in CANDIDATES[name].space}
-
-
-class CreditRiskModel:
-    """The logged model: calibrated PD, the decision threshold and the score scaling in one object.
-
-    `predict_proba` gives calibrated probabilities (column 1 = default); `predict` applies the
-    cost-optimal threshold (1 = reject). `pipeline` is the uncalibrated fitted pipeline, for SHAP
-    and for serving paths that call the booster directly. `reason_reference` holds the
-    applicants at the cut-off that adverse-action reasons are measured against
-    (training.reason_reference); None on models logged before it existed.
-    """
-
-    reason_reference: pd.DataFrame | None = None
-
-    def __init__(
-        self,
-        calibrated: Any,
-        pipeline: Pipeline,
-        *,
-        candidate: str,
-        threshold: float,
-        scaling: Mapping[str, float],
-        features: list[str],
-        reason_reference: pd.DataFrame | None = None,
-    ) -> None:
-        self.calibrated = calibrated
-        self.pipeline = pipeline
-        self.candidate = candidate
-        self.threshold = float(threshold)
-        self.scaling = dict(scaling)
-        self.features = list(features)
-        self.reason_reference = reason_reference
-        self.classes_ = np.array([0, 1])
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.calibrated.predict_proba(X))
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """1 = reject (calibrated PD at or above the threshold), 0 = approve."""
-        return (self.predict_proba(X)[:, 1] >= self.threshold).astype(np.int64)
-
-    def credit_score(self, X: pd.DataFrame) -> np.ndarray:
-        """300-850 scores (higher is safer) from the calibrated PD."""
-        from training.scorecard import ScoreScaling
-
-        return ScoreScaling.from_dict(self.scaling).to_score(self.predict_proba(X)[:, 1])

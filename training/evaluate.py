@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from credit_risk.metrics import classification_metrics, decile_table
 from training.fairness import FairnessResult, disparate_impact
-from training.metrics import classification_metrics, decile_table
 from training.threshold import CostMatrix, ThresholdChoice, optimal_threshold, threshold_sweep
 
 __all__ = ["PROTECTED_GROUPS", "Evaluation", "evaluate"]

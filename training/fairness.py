@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.metrics import check_labels, check_same_length
+from credit_risk.metrics import check_labels, check_same_length
 
 __all__ = ["FOUR_FIFTHS", "FairnessResult", "disparate_impact"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+from credit_risk.artifact.scaling import ScoreScaling
 from training.evaluate import Evaluation
-from training.scorecard import ScoreScaling
 
 __all__ = ["render_model_card"]
 

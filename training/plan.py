@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
 
-from training.candidates import CANDIDATES, FeatureSpec
-from training.data import Split, data_hash, split_for_training
-from training.scorecard import ScoreScaling
+from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.scaling import ScoreScaling
+from credit_risk.labelled_features import data_hash
+from training.candidates import CANDIDATES
+from training.data import Split, split_for_training
 from training.threshold import CostMatrix
 from training.tune import CalibrationMethod
 

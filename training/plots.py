@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 from sklearn.pipeline import Pipeline
 
+from credit_risk.metrics import reliability_curve
 from training.evaluate import Evaluation
-from training.metrics import reliability_curve
 
 __all__ = ["SHAP_SAMPLE_ROWS", "plot_shap_summary", "shap_importance", "write_plots"]
 

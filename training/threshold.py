@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.metrics import check_labels, check_probabilities, check_same_length
+from credit_risk.metrics import check_labels, check_probabilities, check_same_length
 
 __all__ = [
     "DEFAULT_THRESHOLDS",

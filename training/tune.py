@@ -23,7 +23,8 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
-from training.candidates import CANDIDATES, FeatureSpec, build_pipeline, default_params
+from credit_risk.artifact.features import FeatureSpec
+from training.candidates import CANDIDATES, build_pipeline, default_params
 
 __all__ = ["SearchResult", "calibrate", "search"]
 

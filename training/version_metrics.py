@@ -110,8 +110,8 @@ def evaluate_on(
     groups: pd.DataFrame | Mapping[str, Any] | None = None,
 ) -> dict[str, float]:
     """Test metrics of one model on the given test set, named as training logs them (test_*)."""
+    from credit_risk.metrics import classification_metrics
     from training.fairness import disparate_impact
-    from training.metrics import classification_metrics
 
     y_prob = _risk_scorer(model_uri)(X_test)
     metrics = {f"test_{k}": v for k, v in classification_metrics(y_test, y_prob, threshold).items()}

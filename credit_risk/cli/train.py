@@ -56,9 +56,9 @@ def train(
     if trials is not None:
         settings.training.search_trials = trials
     if dataset is not None:
+        from credit_risk.tracking import ensure_experiment
         from training.byo import train_on_csv
         from training.champion_changes import cli_actor
-        from training.tracking import ensure_experiment
 
         ensure_experiment(name or dataset.stem, settings.artifact_dir)
         t = settings.training

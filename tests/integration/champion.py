@@ -45,9 +45,9 @@ def served_champion(pg_server: str, mlflow_tracking_uri: str, work: Path) -> Cha
     import mlflow
 
     from credit_risk.feature_build import build_features
+    from credit_risk.labelled_features import load_training_frame
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
-    from training.data import load_training_frame
 
     dsn = make_database(pg_server, "serving")
     load_raw(dsn, GeneratorConfig(applications=3000, seed=21))

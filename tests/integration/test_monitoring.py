@@ -79,11 +79,11 @@ def book(
 def _trained_book(dsn: str, env: dict[str, str], root: Path) -> Book:
     """A baseline book with a promoted champion, plus a stable and a recession batch."""
     from credit_risk.feature_build import build_features
+    from credit_risk.labelled_features import load_training_frame
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
+    from credit_risk.tracking import ensure_experiment
     from monitoring.current import build_batch
-    from training.data import load_training_frame
-    from training.tracking import ensure_experiment
 
     load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=11))
     build_features(dsn, target_path=root / "dbt-target")

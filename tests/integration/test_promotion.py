@@ -21,8 +21,8 @@ from sklearn.pipeline import Pipeline
 from typer.testing import CliRunner
 
 from credit_risk.cli.main import app
+from credit_risk.metrics import classification_metrics
 from training import champion_changes, promotion, promotion_log, registry
-from training.metrics import classification_metrics
 from training.promotion_gate import PromotionDecision
 
 pytestmark = pytest.mark.integration

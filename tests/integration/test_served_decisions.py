@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from credit_risk import contract
+from credit_risk.artifact.features import FeatureSpec
 from credit_risk.database import connect
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
@@ -27,7 +28,6 @@ from tests.conftest import drop_database, make_database
 from tests.integration.champion import Champion
 from tests.integration.client_requests import client_requests
 from tests.integration.service import API_KEY
-from training.candidates import FeatureSpec
 
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)

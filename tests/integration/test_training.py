@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.model import CreditRiskModel
 from credit_risk.feature_build import build_features
+from credit_risk.labelled_features import load_training_frame
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
 from tests.conftest import drop_database, make_database
-from training.candidates import CANDIDATES, CreditRiskModel, FeatureSpec
-from training.data import load_training_frame
+from training.candidates import CANDIDATES
 from training.selection import TrainingResult
 from training.train import train_candidates
 

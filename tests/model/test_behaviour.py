@@ -11,11 +11,12 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from credit_risk.feature_build import build_features
+from credit_risk.labelled_features import load_training_frame
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
 from tests.conftest import drop_database, make_database
 from training.candidates import BOOSTING_THREADS, CANDIDATES, GRADIENT_BOOSTING, build_pipeline
-from training.data import Split, load_training_frame, time_split
+from training.data import Split, time_split
 from training.tune import calibrate
 
 pytestmark = pytest.mark.integration
@@ -94,7 +95,7 @@ def test_no_applicant_aged_62_or_more_is_worse_off_for_age(
 
 def test_gender_and_age_band_never_enter_a_model() -> None:
     from credit_risk import contract
-    from training.candidates import FeatureSpec
+    from credit_risk.artifact.features import FeatureSpec
 
     protected = {"gender", "age_band"}
     assert not {f.name for f in contract.training_features()} & protected

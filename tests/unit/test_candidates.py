@@ -7,14 +7,8 @@ import pandas as pd
 import pytest
 
 from credit_risk import contract
-from training.candidates import (
-    CANDIDATES,
-    GRADIENT_BOOSTING,
-    PROTECTED,
-    FeatureSpec,
-    build_pipeline,
-    default_params,
-)
+from credit_risk.artifact.features import PROTECTED, FeatureSpec
+from training.candidates import CANDIDATES, GRADIENT_BOOSTING, build_pipeline, default_params
 from training.tune import calibrate, search
 
 SMALL = {

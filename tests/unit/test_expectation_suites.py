@@ -14,7 +14,7 @@ import great_expectations.expectations as gxe
 import pytest
 
 from credit_risk.contract import FEATURES, KEY_COLUMNS, TENURES_MONTHS, Feature
-from credit_risk.synthetic.raw_schema import PRIMARY_KEYS, TABLES
+from credit_risk.raw_contract import PRIMARY_KEYS, TABLES
 from expectations.application_features import TYPE_LISTS, build_suite
 from expectations.describe import describe
 from expectations.suites import DEFAULT_MEAN_BAND, build_suite_for, targets

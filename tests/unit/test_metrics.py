@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.metrics import (
+from credit_risk.metrics import (
     PSI_EPSILON,
     classification_metrics,
     decile_table,

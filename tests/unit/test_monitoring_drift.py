@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from credit_risk import contract
+from credit_risk.metrics import psi
 from credit_risk.settings import MonitoringSettings
 from monitoring.drift import DriftResult, measure_drift
 from monitoring.frames import typed
-from training.metrics import psi
 
 ROWS = 2000
 

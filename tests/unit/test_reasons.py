@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from credit_risk import contract
+from credit_risk.artifact.features import FeatureSpec
 from serving.encoding import TreeEncoder
 from serving.features import THIN_FILE, feature_rows, rows_frame
 from serving.reasons import (
@@ -19,7 +20,7 @@ from serving.reasons import (
     reason_text,
 )
 from serving.schemas import Application
-from training.candidates import FeatureSpec, build_pipeline
+from training.candidates import build_pipeline
 
 
 @pytest.mark.parametrize(

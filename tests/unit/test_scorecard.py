@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from training.scorecard import RISK_BANDS, ScoreScaling, risk_band
+from credit_risk.artifact.scaling import RISK_BANDS, ScoreScaling, risk_band
 
 # The arithmetic tests use a hand-checkable scaling; the band tests use the default one.
 SCALING = ScoreScaling(base_score=600, base_odds=50, pdo=20)

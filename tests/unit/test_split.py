@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.data import data_hash, random_split, time_split
+from credit_risk.labelled_features import data_hash
+from training.data import random_split, time_split
 
 
 def monthly_frame(months: int = 12, per_month: int = 40, seed: int = 0) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The raw schema: the loan platform's 9 operational tables plus credit bureau reports."""
+"""The raw-table contract: the loan platform's 9 operational tables plus credit bureau reports,
+with their columns, keys and relations. The generator writes it and the raw suites check it."""
 
 from __future__ import annotations
 
