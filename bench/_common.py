@@ -77,8 +77,8 @@ def promoted_champion(
     What a benchmark needs is a realistic model to score with, not a tuned one.
     """
     from credit_risk.tracking import ensure_experiment
-    from training.champion_changes import promote_version
-    from training.registry import register_challenger
+    from training.registry.manual import promote_version
+    from training.registry.versions import register_challenger
     from training.train import train_candidates
 
     ensure_experiment(experiment, artifact_root)

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, NonNegativeFloat, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from credit_risk.model_registry import DEFAULT_MODEL
+
 MIN_API_KEY_LENGTH = 16
 
 
@@ -29,7 +31,7 @@ class MlflowSettings(BaseModel):
         description="Artifact root for new experiments. Unset: <state>/mlflow-artifacts.",
     )
     experiment: str = Field(default="credit-risk", description="Experiment name for training runs.")
-    registered_model: str = Field(default="credit-risk", description="Registered model name.")
+    registered_model: str = Field(default=DEFAULT_MODEL, description="Registered model name.")
 
 
 class PathSettings(BaseModel):

@@ -80,7 +80,7 @@ def reference_statistics(
 ) -> tuple[dict[str, float] | None, dict[str, float]]:
     """The champion's reference (to validate against) and this batch's (to keep if it wins)."""
     from expectations.reference import compute_reference
-    from training.reference import champion_reference
+    from training.registry.reference_stats import champion_reference
 
     return champion_reference(model_name), compute_reference(dsn)
 

@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import SecretStr
 
 from credit_risk.database import flow_dsn
+from credit_risk.model_registry import CHAMPION
 from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
 
 DEFAULT_CHUNK_SIZE = 50_000
@@ -61,7 +62,7 @@ def summarise(dsn: str, model_version: int) -> list[Any]:
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
-    model = flow_run.parameters.get("model_name") or "champion"
+    model = flow_run.parameters.get("model_name") or CHAMPION
     return f"score-batch-{model}-{flow_run.scheduled_start_time:%Y%m%d-%H%M}"
 
 

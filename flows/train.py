@@ -112,9 +112,9 @@ def register_and_promote(
 ) -> dict[str, Any]:
     """Register the best candidate as challenger; the gate decides on the same out-of-time test."""
     from training.data import time_split
-    from training.promotion import promote_if_better
-    from training.reference import tag_reference
-    from training.registry import register_challenger
+    from training.registry.promotion import promote_if_better
+    from training.registry.reference_stats import tag_reference
+    from training.registry.versions import register_challenger
 
     name = settings.mlflow.registered_model
     version = register_challenger(result.best_run_id, model_name=name)

@@ -72,16 +72,16 @@ class Reference:
 def champion_info(model_name: str, client: MlflowClient | None = None) -> ChampionInfo:
     """The champion's version, training window and test metrics, from the registry and its runs."""
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
+
+    from credit_risk.model_registry import champion_version
 
     client = client or MlflowClient()
-    try:
-        mv = client.get_model_version_by_alias(model_name, "champion")
-    except MlflowException as exc:
+    mv = champion_version(client, model_name)
+    if mv is None:
         raise ValueError(
             f"model {model_name} has no champion to monitor; train one first "
             "(credit-risk run pipeline)"
-        ) from exc
+        )
     if not mv.run_id:
         raise ValueError(f"{model_name} version {mv.version} has no training run to read from")
     run = client.get_run(mv.run_id)

@@ -26,6 +26,7 @@ from credit_risk.artifact.features import FeatureSpec
 from credit_risk.artifact.loading import load_model
 from credit_risk.artifact.scaling import ScoreScaling
 from credit_risk.errors import first_line
+from credit_risk.model_registry import require_champion
 from serving.encoding import TreeEncoder
 from serving.features import feature_rows, rows_frame
 from serving.reasons import Explainer, ReasonReference
@@ -37,7 +38,6 @@ __all__ = ["ChampionModel", "LoadedModel", "settle_heap"]
 
 log = logging.getLogger(__name__)
 
-ALIAS = "champion"
 # The fast path must reproduce calibrated.predict_proba to this tolerance or it is not used
 # (XGBoost computes in float32, so its margins differ from the sum of contributions by ~1e-7).
 FAST_PATH_TOLERANCE = 1e-6
@@ -150,7 +150,7 @@ def load_version(name: str, version: int | None = None) -> LoadedModel:
 
     client = MlflowClient()
     if version is None:
-        mv = client.get_model_version_by_alias(name, ALIAS)
+        mv = require_champion(client, name)
     else:
         mv = client.get_model_version(name, str(version))
     model = load_model(f"models:/{name}/{mv.version}")
@@ -291,7 +291,7 @@ class ChampionModel:
         from mlflow import MlflowClient
 
         try:
-            mv = MlflowClient().get_model_version_by_alias(self.name, ALIAS)
+            mv = require_champion(MlflowClient(), self.name)
             if int(mv.version) == self.current.version:
                 return False
             loaded = load_version(self.name, int(mv.version))

@@ -280,8 +280,8 @@ def _register(
 ) -> dict[str, Any]:
     """Register the best run under NAME; the gate judges it on the split training used."""
     from training.data import split_for_training
-    from training.promotion import promote_if_better
-    from training.registry import register_challenger
+    from training.registry.promotion import promote_if_better
+    from training.registry.versions import register_challenger
 
     split = split_for_training(
         data.frame, data.target, data.date_col, test_months, validation_months, seed

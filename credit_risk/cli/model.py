@@ -52,7 +52,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def list_(ctx: typer.Context, name: NameOption = None) -> None:
     """List the versions, newest first, with their aliases and recorded test AUC."""
     _, model_name = _setup(ctx, name)
-    from training.registry import list_versions
+    from training.registry.versions import list_versions
 
     with user_errors():
         versions = list_versions(model_name)
@@ -79,7 +79,8 @@ def info(
 ) -> None:
     """Show one version: aliases, run, source, recorded metrics and its promotion tags."""
     _, model_name = _setup(ctx, name)
-    from training.registry import CHAMPION, list_versions
+    from credit_risk.model_registry import CHAMPION
+    from training.registry.versions import list_versions
 
     with user_errors():
         versions = list_versions(model_name)
@@ -112,7 +113,7 @@ def promote(
 ) -> None:
     """Make a version the champion by hand (no gate); logged as 'manual_promote'."""
     runtime, model_name = _setup(ctx, name)
-    from training.champion_changes import cli_actor, promote_version
+    from training.registry.manual import cli_actor, promote_version
 
     with user_errors():
         change = promote_version(
@@ -132,8 +133,8 @@ def promote(
 def rollback(ctx: typer.Context, reason: ReasonOption = None, name: NameOption = None) -> None:
     """Give the champion back to the version before the latest promotion; logged as 'rollback'."""
     runtime, model_name = _setup(ctx, name)
-    from training.champion_changes import cli_actor
-    from training.champion_changes import rollback as roll_back
+    from training.registry.manual import cli_actor
+    from training.registry.manual import rollback as roll_back
 
     with user_errors():
         change = roll_back(actor=cli_actor(), dsn=runtime.dsn, model_name=model_name, reason=reason)
@@ -152,7 +153,7 @@ def history(
 ) -> None:
     """Show the promotion log, newest first: who changed the champion, when, why, with what AUC."""
     runtime, model_name = _setup(ctx, name)
-    from training.promotion_log import history as read_history
+    from training.registry.promotion_log import history as read_history
 
     with user_errors():
         rows = read_history(runtime.dsn, model_name, limit)

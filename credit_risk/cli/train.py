@@ -58,7 +58,7 @@ def train(
     if dataset is not None:
         from credit_risk.tracking import ensure_experiment
         from training.byo import train_on_csv
-        from training.champion_changes import cli_actor
+        from training.registry.manual import cli_actor
 
         ensure_experiment(name or dataset.stem, settings.artifact_dir)
         t = settings.training

@@ -1,4 +1,8 @@
-"""Whether the registry has a champion, asked over the MLflow server's REST API."""
+"""Whether the registry has a champion, asked over the MLflow server's REST API.
+
+One cheap HTTP call per poll: MlflowClient (credit_risk.model_registry.champion_version) retries
+a server that is still starting for minutes before it answers.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,16 @@ import time
 
 import httpx
 
-log = logging.getLogger(__name__)
+from credit_risk.model_registry import CHAMPION
 
-ALIAS = "champion"
+log = logging.getLogger(__name__)
 
 
 def champion_version(mlflow_url: str, model_name: str) -> int | None:
     """The champion's version number, or None when no version holds the alias yet."""
     response = httpx.get(
         f"{mlflow_url}/api/2.0/mlflow/registered-models/alias",
-        params={"name": model_name, "alias": ALIAS},
+        params={"name": model_name, "alias": CHAMPION},
         timeout=10,
     )
     if response.status_code == 404 or (
@@ -42,10 +46,10 @@ def wait_for_champion(mlflow_url: str, model_name: str, poll_seconds: float) -> 
                     "no %s@%s yet; the service starts once one is promoted, e.g. by "
                     "`credit-risk flows run pipeline`",
                     model_name,
-                    ALIAS,
+                    CHAMPION,
                 )
                 announced = True
         if version is not None:
-            log.info("%s@%s is version %d: starting the service", model_name, ALIAS, version)
+            log.info("%s@%s is version %d: starting the service", model_name, CHAMPION, version)
             return version
         time.sleep(poll_seconds)

@@ -28,8 +28,8 @@ def promote_trained(
     dsn: str, frame: Any, *, experiment: str, model_name: str, reason: str, candidate: str
 ) -> tuple[int, Any]:
     """Train one candidate with the smallest search, register it and promote it by hand."""
-    from training.champion_changes import promote_version
-    from training.registry import register_challenger
+    from training.registry.manual import promote_version
+    from training.registry.versions import register_challenger
     from training.train import train_candidates
 
     result = train_candidates(

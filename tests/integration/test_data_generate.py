@@ -78,7 +78,7 @@ def test_bad_arguments_change_nothing(pg_dsn: str, args: list[str], message: str
 
 
 def test_platform_schemas_survive_a_generate_aimed_at_them(pg_dsn: str) -> None:
-    from training.promotion_log import ensure_table
+    from training.registry.promotion_log import ensure_table
 
     with connect(pg_dsn) as conn:
         ensure_table(conn)

@@ -22,8 +22,10 @@ from typer.testing import CliRunner
 
 from credit_risk.cli.main import app
 from credit_risk.metrics import classification_metrics
-from training import champion_changes, promotion, promotion_log, registry
-from training.promotion_gate import PromotionDecision
+from training.registry import manual as champion_changes
+from training.registry import promotion, promotion_log
+from training.registry import versions as registry
+from training.registry.gate import PromotionDecision
 
 pytestmark = pytest.mark.integration
 

@@ -277,8 +277,8 @@ def test_concurrent_requests_get_exactly_the_answers_they_get_alone(
 def test_a_new_champion_is_picked_up_while_requests_keep_succeeding(
     client: httpx.Client, champion: Champion
 ) -> None:
-    from training.champion_changes import promote_version
-    from training.registry import register_challenger
+    from training.registry.manual import promote_version
+    from training.registry.versions import register_challenger
 
     second = register_challenger(champion.run_id, model_name=champion.model_name)
     promote_version(

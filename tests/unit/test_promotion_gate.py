@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from training.promotion_gate import decide_promotion
-from training.promotion_log import rollback_target
+from training.registry.gate import decide_promotion
+from training.registry.promotion_log import rollback_target
 
 TOLERANCES = {"auc_margin": 0.002, "calibration_tolerance": 0.01, "fairness_tolerance": 0.05}
 CHAMPION = {

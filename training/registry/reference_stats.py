@@ -26,12 +26,12 @@ def champion_reference(
 ) -> dict[str, float] | None:
     """The reference statistics of the current champion, or None without a champion or tags."""
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
+
+    from credit_risk.model_registry import champion_version
 
     client = client or MlflowClient()
-    try:
-        version = client.get_model_version_by_alias(model_name, "champion")
-    except MlflowException:
+    version = champion_version(client, model_name)
+    if version is None:
         return None
     reference = {
         key.removeprefix(REFERENCE_TAG_PREFIX): float(value)

@@ -8,16 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from training import promotion_log
-from training.registry import (
-    CHAMPION,
-    DEFAULT_MODEL,
-    champion_version,
-    get_version,
-    sync_previous_alias,
-    tag_decision,
-)
-from training.version_metrics import recorded_metrics
+from credit_risk.model_registry import CHAMPION, DEFAULT_MODEL, champion_version
+from training.registry import promotion_log
+from training.registry.version_metrics import recorded_metrics
+from training.registry.versions import get_version, sync_previous_alias, tag_decision
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

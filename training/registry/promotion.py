@@ -1,6 +1,6 @@
 """Gated promotion: score challenger and champion on one test set, let the gate decide, record it.
 
-The decision itself is `training.promotion_gate`; this module gathers its inputs, writes the
+The decision itself is `training.registry.gate`; this module gathers its inputs, writes the
 outcome to `governance.promotion_log` after moving the `champion` alias, both under the model's
 promotion lock (promotion_log.serialised).
 """
@@ -13,17 +13,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from training import promotion_log
-from training.promotion_gate import PromotionDecision, decide_promotion
-from training.registry import (
-    CHAMPION,
-    DEFAULT_MODEL,
-    champion_version,
-    get_version,
-    sync_previous_alias,
-    tag_decision,
-)
-from training.version_metrics import evaluate_on, recorded_threshold
+from credit_risk.model_registry import CHAMPION, DEFAULT_MODEL, champion_version
+from training.registry import promotion_log
+from training.registry.gate import PromotionDecision, decide_promotion
+from training.registry.version_metrics import evaluate_on, recorded_threshold
+from training.registry.versions import get_version, sync_previous_alias, tag_decision
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion

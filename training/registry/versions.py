@@ -1,9 +1,8 @@
 """The registered model's versions and aliases: register challengers, find versions, tag them.
 
-The champion is whatever version holds the `champion` alias of the registered model; serving loads
-`models:/credit-risk@champion`. The alias moves only through `training.promotion` (the gate) and
-`training.champion_changes` (by hand), each writing `governance.promotion_log` in the same
-transaction, so the log and the registry agree.
+The alias moves only through training.registry.promotion (the gate) and training.registry.manual
+(by hand), each writing `governance.promotion_log` under the promotion lock, so the log and the
+registry agree. The names and the champion lookup are credit_risk.model_registry.
 """
 
 from __future__ import annotations
@@ -12,8 +11,14 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from training import promotion_log
-from training.version_metrics import KEY_METRICS, numeric_params
+from credit_risk.model_registry import (
+    CHALLENGER,
+    DEFAULT_MODEL,
+    PREVIOUS_CHAMPION,
+    is_missing,
+)
+from training.registry import promotion_log
+from training.registry.version_metrics import KEY_METRICS, numeric_params
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -21,12 +26,7 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
 __all__ = [
-    "CHALLENGER",
-    "CHAMPION",
-    "DEFAULT_MODEL",
-    "PREVIOUS_CHAMPION",
     "aliases",
-    "champion_version",
     "get_version",
     "list_versions",
     "register_challenger",
@@ -36,16 +36,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "credit-risk"
-CHAMPION = "champion"
-CHALLENGER = "challenger"
-# Where a rollback would go next; kept in step with the promotion log after every change.
-PREVIOUS_CHAMPION = "previous-champion"
-
-
-def _missing(exc: Exception) -> bool:
-    return getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
-
 
 def aliases(client: MlflowClient, model_name: str) -> dict[str, int]:
     """Each alias of the model and the version it points to; a clear error if unregistered."""
@@ -54,7 +44,7 @@ def aliases(client: MlflowClient, model_name: str) -> dict[str, int]:
     try:
         model = client.get_registered_model(model_name)
     except MlflowException as exc:
-        if _missing(exc):
+        if is_missing(exc):
             raise ValueError(
                 f"model {model_name} is not registered yet; train and register a challenger first"
             ) from exc
@@ -80,7 +70,7 @@ def get_version(client: MlflowClient, model_name: str, version: int | str) -> Mo
     try:
         return client.get_model_version(model_name, str(version))
     except MlflowException as exc:
-        if not _missing(exc):
+        if not is_missing(exc):
             raise
     aliases(client, model_name)  # a clearer error when the model itself is missing
     existing = sorted(
@@ -88,18 +78,6 @@ def get_version(client: MlflowClient, model_name: str, version: int | str) -> Mo
     )
     listed = ", ".join(map(str, existing)) or "none"
     raise ValueError(f"model {model_name} has no version {version}; versions: {listed}")
-
-
-def champion_version(client: MlflowClient, model_name: str) -> ModelVersion | None:
-    """The version holding the `champion` alias, or None while there is none."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return client.get_model_version_by_alias(model_name, CHAMPION)
-    except MlflowException as exc:
-        if _missing(exc) or "alias" in str(exc).lower():
-            return None
-        raise
 
 
 def register_challenger(
