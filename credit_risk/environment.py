@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from credit_risk.settings import Settings
 
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: dbt_project/, the packages
+
+
 @dataclass(frozen=True)
 class Runtime:
     """Where everything lives once the settings are resolved and the database is up."""
@@ -23,11 +26,7 @@ class Runtime:
 
     @property
     def dbt_project_dir(self) -> str:
-        return str(_project_root() / "dbt_project")
-
-
-def _project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+        return str(PROJECT_ROOT / "dbt_project")
 
 
 def database_environment(dsn: str) -> dict[str, str]:
@@ -72,7 +71,7 @@ def prepare_runtime(settings: Settings) -> Runtime:
         {
             "MLFLOW_TRACKING_URI": mlflow_uri,
             "MLFLOW_REGISTRY_URI": mlflow_uri,
-            "DBT_PROFILES_DIR": str(_project_root() / "dbt_project"),
+            "DBT_PROFILES_DIR": str(PROJECT_ROOT / "dbt_project"),
             "DBT_LOG_PATH": str(state / "dbt-logs"),
             "DBT_TARGET_PATH": str(state / "dbt-target"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -8,7 +8,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from credit_risk.cli.main import app
+from cli.main import app
 from credit_risk.database import connect
 from credit_risk.synthetic import loader
 from credit_risk.synthetic.config import GeneratorConfig

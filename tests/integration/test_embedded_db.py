@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from credit_risk.cli.main import app
+from cli.main import app
 from credit_risk.database import connect
 
 pytestmark = pytest.mark.integration

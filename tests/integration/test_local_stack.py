@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from credit_risk.stack.ports import is_port_free
-from credit_risk.stack.processes import is_alive, processes_with_marker
-from credit_risk.stack.state import StackState, state_file
+from cli.local_stack.ports import is_port_free
+from cli.local_stack.processes import is_alive, processes_with_marker
+from cli.local_stack.state import StackState, state_file
 from tests.integration.applications import SAFE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from typer.testing import CliRunner
 
-from credit_risk.cli.main import app
+from cli.main import app
 from credit_risk.metrics import classification_metrics
 from training.registry import manual as champion_changes
 from training.registry import promotion, promotion_log

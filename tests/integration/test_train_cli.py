@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from credit_risk.cli.main import app
+from cli.main import app
 from tests.integration.test_byo_csv import loans_csv
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import sys
 import typer.main
 from typer.testing import CliRunner
 
-from credit_risk.cli.main import app
+from cli.main import app
 
 HEAVY_MODULES = ("mlflow", "great_expectations", "prefect", "dbt", "evidently", "bentoml", "shap")
 
@@ -37,7 +37,7 @@ def test_help_imports_no_heavy_modules() -> None:
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from credit_risk.cli.main import app\n"
+        "from cli.main import app\n"
         "CliRunner().invoke(app, ['--help'])\n"
         f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
     )

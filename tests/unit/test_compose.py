@@ -17,8 +17,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from cli.local_stack.services import MLFLOW_BACKEND_STORE_URI
 from credit_risk.settings import Settings
-from credit_risk.stack.services import MLFLOW_BACKEND_STORE_URI
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -31,7 +31,7 @@ def test_any_url_loses_its_password_and_keeps_the_rest() -> None:
 
 
 def test_where_prints_hosts_and_never_a_password(tmp_path: Path) -> None:
-    from credit_risk.cli.where import where_lines
+    from cli.where import where_lines
 
     lines = "\n".join(
         where_lines(

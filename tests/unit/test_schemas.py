@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from credit_risk.cli.main import app
+from cli.main import app
 from credit_risk.schemas import (
     MAX_BATCH_NAME,
     MAX_SCHEMA_NAME,
@@ -169,7 +169,7 @@ def test_flow_run_parameters_refuse_a_platform_batch() -> None:
 @pytest.fixture
 def untouched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     """Records any attempt to reach the database, Prefect or the drift flow."""
-    import credit_risk.cli.flows
+    import cli.flows
     import credit_risk.database
     import credit_risk.environment
     from credit_risk.synthetic import loader
@@ -191,8 +191,8 @@ def untouched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     monkeypatch.setattr(credit_risk.database, "connect", record("connect"))
     monkeypatch.setattr(credit_risk.database, "resolve_dsn", record("resolve_dsn"))
     monkeypatch.setattr(loader, "load_raw", record("load_raw", report))
-    monkeypatch.setattr(credit_risk.cli.flows, "use_prefect_server", record("prefect"))
-    monkeypatch.setattr(credit_risk.cli.flows, "_create_run", record("flow run"))
+    monkeypatch.setattr(cli.flows, "use_prefect_server", record("prefect"))
+    monkeypatch.setattr(cli.flows, "_create_run", record("flow run"))
     drift = types.ModuleType("flows.drift")
     drift.check_drift = record("check_drift")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "flows.drift", drift)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from credit_risk.stack import services
-from credit_risk.stack.ports import PortInUseError, choose_ports, is_port_free, next_free_port
-from credit_risk.stack.processes import (
+from cli.local_stack import services
+from cli.local_stack.ports import PortInUseError, choose_ports, is_port_free, next_free_port
+from cli.local_stack.processes import (
     STACK_MARKER,
     is_alive,
     processes_with_marker,
@@ -21,7 +21,7 @@ from credit_risk.stack.processes import (
     stop_group,
     stop_stack_processes,
 )
-from credit_risk.stack.state import ServiceRecord, StackState
+from cli.local_stack.state import ServiceRecord, StackState
 
 PASSWORD = "s3cret-pw-for-the-test"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from credit_risk.cli.common import settings_from, user_errors
+from cli.common import settings_from, user_errors
 
 app = typer.Typer(help="Manage the project's embedded PostgreSQL (unused when a DSN is set).")
 

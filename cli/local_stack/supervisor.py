@@ -11,23 +11,23 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from credit_risk.stack import services
-from credit_risk.stack.champion import champion_version
-from credit_risk.stack.ports import LOOPBACK, choose_ports, is_port_free
-from credit_risk.stack.processes import (
+from cli.local_stack import services
+from cli.local_stack.champion import champion_version
+from cli.local_stack.ports import LOOPBACK, choose_ports, is_port_free
+from cli.local_stack.processes import (
     is_alive,
     start_process,
     stop_group,
     stop_stack_processes,
 )
-from credit_risk.stack.state import ServiceRecord, StackState, logs_dir, stack_dir, state_file
+from cli.local_stack.state import ServiceRecord, StackState, logs_dir, stack_dir, state_file
+from credit_risk.environment import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from credit_risk.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Stopped in this order: what depends on the others goes first.
 STOP_ORDER = ("service", "flows", "prefect", "mlflow")
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from credit_risk.cli.common import fail, runtime_from, settings_from, user_errors
+from cli.common import fail, runtime_from, settings_from, user_errors
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -42,7 +42,7 @@ app = typer.Typer(help="Deployments: serve them, list them, run one. " + API_RUL
 
 def prefect_api_url(settings: Settings) -> str | None:
     """PREFECT_API_URL when set, else the running local stack's Prefect API, else None."""
-    from credit_risk.stack.supervisor import running_prefect_api
+    from cli.local_stack.supervisor import running_prefect_api
 
     return os.environ.get("PREFECT_API_URL") or running_prefect_api(settings)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from credit_risk.cli.common import fail, settings_from, user_errors
+from cli.common import fail, settings_from, user_errors
 
 
 def deploy(ctx: typer.Context) -> None:
@@ -12,7 +12,7 @@ def deploy(ctx: typer.Context) -> None:
 
     The Prefect server is PREFECT_API_URL when set, else the local stack's (`credit-risk stack up`).
     """
-    from credit_risk.cli.flows import use_prefect_server
+    from cli.flows import use_prefect_server
 
     settings = settings_from(ctx)
     api = use_prefect_server(settings)

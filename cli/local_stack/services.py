@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from credit_risk.stack.ports import LOOPBACK
-from credit_risk.stack.processes import STACK_MARKER
+from cli.local_stack.ports import LOOPBACK
+from cli.local_stack.processes import STACK_MARKER
 
 BIN = Path(sys.executable).parent
 # Read by `mlflow server` (and `mlflow ui`) as --backend-store-uri; an environment variable

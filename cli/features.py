@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from credit_risk.cli.common import fail, runtime_from
+from cli.common import fail, runtime_from
 
 app = typer.Typer(help="Build the dbt feature layer.")
 

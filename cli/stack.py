@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from credit_risk.cli.common import fail, settings_from
+from cli.common import fail, settings_from
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -38,10 +38,10 @@ def up(
     timeout: Annotated[float, typer.Option(min=1, help="Seconds each stage may take.")] = 120,
 ) -> None:
     """Start every service, wait until each answers, and print their URLs."""
+    from cli.local_stack.ports import PortInUseError
+    from cli.local_stack.supervisor import StackError
+    from cli.local_stack.supervisor import up as stack_up
     from credit_risk.database import DatabaseError
-    from credit_risk.stack.ports import PortInUseError
-    from credit_risk.stack.supervisor import StackError
-    from credit_risk.stack.supervisor import up as stack_up
 
     settings = settings_from(ctx)
     try:
@@ -83,7 +83,7 @@ def _start_demo(api: str) -> None:
 @app.command("status")
 def status(ctx: typer.Context) -> None:
     """Each process of the stack: alive or dead, healthy or not, its URL and log (exit 1 if any is down)."""
-    from credit_risk.stack.supervisor import status as stack_status
+    from cli.local_stack.supervisor import status as stack_status
 
     rows = stack_status(settings_from(ctx))
     if not rows:
@@ -102,7 +102,7 @@ def status(ctx: typer.Context) -> None:
 @app.command("down")
 def down(ctx: typer.Context) -> None:
     """Stop every process the stack started (by PID and process group), PostgreSQL included."""
-    from credit_risk.stack.supervisor import down as stack_down
+    from cli.local_stack.supervisor import down as stack_down
 
     done = stack_down(settings_from(ctx))
     if not done:
@@ -117,7 +117,7 @@ def serve_when_ready(
     poll_seconds: Annotated[float, typer.Option(min=0.1, help="Seconds between checks.")] = 10,
 ) -> None:
     """Wait for a champion in the registry, then become `credit-risk serve`."""
-    from credit_risk.stack.champion import wait_for_champion
+    from cli.local_stack.champion import wait_for_champion
 
     settings = settings_from(ctx)
     url = settings.mlflow.tracking_uri or ""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from credit_risk.cli.common import fail, settings_from, user_errors
+from cli.common import fail, settings_from, user_errors
 
 
 def _print_result(result: dict[str, Any]) -> None:

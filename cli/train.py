@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from credit_risk.cli.common import fail, runtime_from
+from cli.common import fail, runtime_from
 
 
 def train(

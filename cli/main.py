@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from credit_risk.cli import (
+from cli import (
     data,
     db,
     deploy,
@@ -20,7 +20,7 @@ from credit_risk.cli import (
     train,
     where,
 )
-from credit_risk.cli.common import configure_logging
+from cli.common import configure_logging
 
 app = typer.Typer(
     name="credit-risk",

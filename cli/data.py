@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from credit_risk.cli.common import runtime_from, settings_from, user_errors
+from cli.common import runtime_from, settings_from, user_errors
 
 app = typer.Typer(help="Generate and load lending data.")
 

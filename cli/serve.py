@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
+from cli.common import fail, runtime_from, settings_from
 from credit_risk.addresses import is_loopback
-from credit_risk.cli.common import fail, runtime_from, settings_from
+from credit_risk.environment import PROJECT_ROOT
 
 SERVICE = "serving.service:CreditRiskService"
 
@@ -71,9 +72,8 @@ def serve(
         env["CREDIT_SERVING__API_KEY"] = key
     bentoml = Path(sys.executable).with_name("bentoml")
     command = [str(bentoml), "serve", SERVICE, "--host", host, "--port", str(port)]
-    root = Path(__file__).resolve().parents[2]
     typer.echo(f"serving {settings.mlflow.registered_model}@champion on http://{host}:{port}")
-    child = subprocess.Popen(command, env=env, cwd=root)
+    child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
     try:
         code = child.wait()
     except KeyboardInterrupt:

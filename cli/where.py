@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from credit_risk.cli.common import runtime_from
+from cli.common import runtime_from
 from credit_risk.database import redacted, redacted_url
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credit_risk.cli.common import runtime_from, user_errors
+from cli.common import runtime_from, user_errors
 
 if TYPE_CHECKING:
     from credit_risk.environment import Runtime

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from credit_risk.cli.common import settings_from, user_errors
-from credit_risk.cli.serve import score_batch
+from cli.common import settings_from, user_errors
+from cli.serve import score_batch
 
 app = typer.Typer(help="Run a flow now, in this process.")
 app.command("score-batch")(score_batch)
