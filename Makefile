@@ -16,7 +16,7 @@ help:
 	@echo "make test    lint + the whole test suite"
 	@echo "make bench   run every benchmark in bench/ and write bench/results/"
 	@echo "make docs    build the documentation site into site/ (strict: any warning fails)"
-	@echo "make lint    ruff check and format check"
+	@echo "make lint    ruff check and format check, and the layers contract (lint-imports)"
 	@echo "make up      local stack: PostgreSQL, MLflow, Prefect, served flows, scoring service"
 	@echo "make down    stop the local stack; make status shows it"
 
@@ -42,6 +42,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
