@@ -124,3 +124,14 @@ def _wait_ready(base: str, child: subprocess.Popen[bytes], log_path: Path) -> No
         if time.monotonic() > deadline:
             raise AssertionError(f"not ready in {READY_TIMEOUT} s: {log_path.read_text()[-3000:]}")
         time.sleep(0.5)
+
+
+def logged_decisions(dsn: str, marker: str) -> list[tuple[str, str]]:
+    """(application_id, decision_id) of the logged decisions whose id starts with `marker-`."""
+    with connect(dsn) as conn:
+        rows = conn.execute(
+            "select application_id, decision_id::text from serving.scoring_log "
+            "where application_id like %s",
+            (f"{marker}-%",),
+        ).fetchall()
+    return sorted((r[0], r[1]) for r in rows)

@@ -15,6 +15,7 @@ from credit_risk.database import connect
 from serving.decision_log import DecisionLog, ensure_table
 from serving.decision_spool import DecisionSpool
 from tests.conftest import drop_database, make_database
+from tests.integration.service import logged_decisions
 
 pytestmark = pytest.mark.integration
 
@@ -82,16 +83,6 @@ def test_a_row_the_table_refuses_is_set_aside_and_the_rest_are_written(dsn: str)
     assert f"{marker}-3" in rejected[1][1]
 
 
-def _logged(dsn: str, marker: str) -> list[tuple[str, str]]:
-    with connect(dsn) as conn:
-        rows = conn.execute(
-            "select application_id, decision_id::text from serving.scoring_log "
-            "where application_id like %s order by application_id",
-            (f"{marker}-%",),
-        ).fetchall()
-    return [(r[0], r[1]) for r in rows]
-
-
 def _unreachable(dsn: str) -> str:
     """The same database on a port nothing listens on: a server that is down."""
     from dataclasses import replace
@@ -118,7 +109,9 @@ def test_a_batch_written_twice_is_stored_once(dsn: str, tmp_path: Path) -> None:
         assert writer.replay() == 3
     finally:
         writer.close()
-    assert _logged(dsn, marker) == [(d["application_id"], d["decision_id"]) for d in decisions]
+    assert logged_decisions(dsn, marker) == [
+        (d["application_id"], d["decision_id"]) for d in decisions
+    ]
     assert writer.spool.files() == []
 
 
@@ -134,16 +127,16 @@ def test_decisions_made_while_the_database_is_down_are_spooled_and_replayed(
     down.close()  # as on SIGTERM: nothing reachable, so everything goes to the spool
     assert down.pending == 0
     assert len(DecisionSpool(spool_dir).files()) == 1
-    assert _logged(dsn, marker) == []
+    assert logged_decisions(dsn, marker) == []
 
     back = DecisionLog(dsn, spool_dir=spool_dir, flush_seconds=0.05)  # the next start
     try:
         deadline = time.monotonic() + 30
-        while len(_logged(dsn, marker)) < 5 and time.monotonic() < deadline:
+        while len(logged_decisions(dsn, marker)) < 5 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         back.close()
-    logged = _logged(dsn, marker)
+    logged = logged_decisions(dsn, marker)
     assert [app for app, _ in logged] == [f"{marker}-{i}" for i in range(5)]
     assert len({decision for _, decision in logged}) == 5
     assert DecisionSpool(spool_dir).files() == []

@@ -13,12 +13,18 @@ from typing import Any
 import httpx
 import pytest
 
-from credit_risk.database import EmbeddedPostgres, connect, ensure_database, with_database
+from credit_risk.database import EmbeddedPostgres, ensure_database, with_database
 from serving.decision_log import ensure_table
 from tests.integration.applications import RISKY, SAFE
 from tests.integration.champion import Champion
 from tests.integration.outage import copy_scoring_inputs, stop_hard
-from tests.integration.service import API_KEY, bentoml_serve, service_env, service_role_uri
+from tests.integration.service import (
+    API_KEY,
+    bentoml_serve,
+    logged_decisions,
+    service_env,
+    service_role_uri,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -84,22 +90,12 @@ def _score(base: str, marker: str, count: int) -> list[dict[str, Any]]:
     return answers
 
 
-def _logged(dsn: str, marker: str) -> list[tuple[str, str]]:
-    with connect(dsn) as conn:
-        rows = conn.execute(
-            "select application_id, decision_id::text from serving.scoring_log "
-            "where application_id like %s",
-            (f"{marker}-%",),
-        ).fetchall()
-    return sorted((r[0], r[1]) for r in rows)
-
-
 def _wait_for_rows(dsn: str, marker: str, expected: int) -> list[tuple[str, str]]:
     deadline = time.monotonic() + REPLAY_TIMEOUT_SECONDS
-    logged = _logged(dsn, marker)
+    logged = logged_decisions(dsn, marker)
     while len(logged) < expected and time.monotonic() < deadline:
         time.sleep(0.5)
-        logged = _logged(dsn, marker)
+        logged = logged_decisions(dsn, marker)
     return logged
 
 

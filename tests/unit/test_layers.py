@@ -37,19 +37,25 @@ def test_the_project_keeps_its_layers(tmp_path: Path) -> None:
     assert "2 kept, 0 broken" in done.stdout
 
 
-def test_serving_importing_training_breaks_the_contract(tmp_path: Path) -> None:
+def _check_with_an_extra_import(tmp_path: Path, module: str, line: str) -> str:
+    """The check's report on a copy of the project where `module` (a path) gains `line`."""
     root = _copy_of_the_project(tmp_path)
-    scorer = root / "serving" / "scorer.py"
-    scorer.write_text(scorer.read_text() + "\nfrom training.candidates import CANDIDATES\n")
+    source = root / module
+    source.write_text(source.read_text() + f"\n{line}\n")
     done = _lint_imports(root)
-    assert done.returncode == 1
-    assert "BROKEN" in done.stdout and "serving.scorer -> training.candidates" in done.stdout
+    assert done.returncode == 1, done.stdout[-2000:]
+    return done.stdout
+
+
+def test_serving_importing_training_breaks_the_contract(tmp_path: Path) -> None:
+    report = _check_with_an_extra_import(
+        tmp_path, "serving/scorer.py", "from training.candidates import CANDIDATES"
+    )
+    assert "BROKEN" in report and "serving.scorer -> training.candidates" in report
 
 
 def test_the_ground_importing_a_stage_breaks_the_layers(tmp_path: Path) -> None:
-    root = _copy_of_the_project(tmp_path)
-    settings = root / "credit_risk" / "settings.py"
-    settings.write_text(settings.read_text() + "\nimport monitoring.alerts\n")
-    done = _lint_imports(root)
-    assert done.returncode == 1
-    assert "credit_risk.settings -> monitoring.alerts" in done.stdout
+    report = _check_with_an_extra_import(
+        tmp_path, "credit_risk/settings.py", "import monitoring.alerts"
+    )
+    assert "credit_risk.settings -> monitoring.alerts" in report
