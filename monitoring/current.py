@@ -26,7 +26,6 @@ __all__ = ["Current", "NoCurrentDataError", "batch_is_built", "build_batch", "lo
 
 log = logging.getLogger(__name__)
 
-LABEL_COLUMNS = ("is_mature", "is_default", "disbursed_on")
 
 # scoring_log.application_id is the caller's text (or a generated UUID); the platform's ids are
 # bigint. A row's label key is its id cast to bigint only when the text is how PostgreSQL prints

@@ -12,14 +12,14 @@ where model_name = 'credit-risk' order by started_at`.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from credit_risk.database import connect
 
 if TYPE_CHECKING:
     from monitoring.summary import Summary
 
-__all__ = ["DDL", "alert_since", "ensure_tables", "recent_runs", "save_run"]
+__all__ = ["DDL", "alert_since", "ensure_tables", "save_run"]
 
 DDL = """
 create schema if not exists monitoring;
@@ -128,28 +128,6 @@ def save_run(dsn: str, summary: Summary) -> int:
                 ),
             )
     return run_id
-
-
-def recent_runs(dsn: str, model_name: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest runs of a model, newest first, with their alert names."""
-    with connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(
-            """
-            select r.id, r.started_at, r.model_version, r.current_description, r.score_psi,
-                   r.drifted_share, r.auc, r.npa_ratio, r.default_rate, r.status,
-                   coalesce(array_agg(a.kind || ':' || a.subject order by a.id)
-                            filter (where a.id is not null), '{}') as alerts
-            from monitoring.monitoring_runs as r
-            left join monitoring.alerts as a on a.run_id = r.id
-            where r.model_name = %s
-            group by r.id
-            order by r.started_at desc, r.id desc
-            limit %s
-            """,
-            (model_name, limit),
-        )
-        names = [d.name for d in cur.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def alert_since(dsn: str, model_name: str, names: list[str]) -> dict[str, str]:

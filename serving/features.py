@@ -44,7 +44,6 @@ __all__ = [
     "FeatureRow",
     "application_row",
     "feature_rows",
-    "features_frame",
     "rows_frame",
 ]
 
@@ -231,10 +230,3 @@ def feature_rows(
 def rows_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Feature rows as the model input frame (contract columns, logged signature types)."""
     return _SPEC.model_input(pd.DataFrame.from_records(list(rows), columns=_SPEC.columns))
-
-
-def features_frame(
-    apps: Sequence[Application], customers: Mapping[int, Mapping[str, Any]] | None = None
-) -> pd.DataFrame:
-    """Model input (contract columns and types) for the applications, in order."""
-    return rows_frame([row.values for row in feature_rows(apps, customers)])

@@ -13,7 +13,7 @@ import httpx
 
 from cli.local_stack import services
 from cli.local_stack.champion import champion_version
-from cli.local_stack.ports import LOOPBACK, choose_ports, is_port_free
+from cli.local_stack.ports import LOOPBACK, choose_ports
 from cli.local_stack.processes import (
     is_alive,
     start_process,
@@ -272,13 +272,3 @@ def down(settings: Settings) -> list[str]:
         done.append("postgres: left running (it was running before `stack up`)")
     path.unlink(missing_ok=True)
     return done
-
-
-def ports_free(state: StackState) -> dict[str, bool]:
-    """For each service with a URL: whether its port is free again."""
-    result = {}
-    for name, record in state.services.items():
-        if record.url and record.url.startswith(f"http://{LOOPBACK}:"):
-            port = int(record.url.rsplit(":", 1)[1])
-            result[name] = is_port_free(port)
-    return result
