@@ -18,21 +18,14 @@ from pydantic import SecretStr
 
 from credit_risk.database import flow_dsn
 from credit_risk.settings import Settings
-from flows.retry import RETRY_DELAYS, is_transient
-
-TRANSIENT = {
-    "retries": 3,
-    "retry_delay_seconds": RETRY_DELAYS,
-    "retry_condition_fn": is_transient,
-    "cache_policy": NO_CACHE,
-}
+from flows.retry import TRANSIENT_RETRIES
 
 
 class DriftAlertError(RuntimeError):
     """Thresholds were breached; the message lists each alert and what to do."""
 
 
-@task(name="resolve-champion", **TRANSIENT)
+@task(name="resolve-champion", **TRANSIENT_RETRIES)
 def resolve_champion(model_name: str) -> Any:
     """The champion version, its training window and test metrics."""
     from monitoring.reference import champion_info
@@ -40,7 +33,7 @@ def resolve_champion(model_name: str) -> Any:
     return champion_info(model_name)
 
 
-@task(name="build-batch-features", **TRANSIENT)
+@task(name="build-batch-features", **TRANSIENT_RETRIES)
 def build_batch_features(dsn: str, batch: str, target_path: Any, rebuild: bool) -> float | None:
     """dbt build of the named batch into <batch>_marts, unless it is built and current."""
     from monitoring.current import batch_is_built, build_batch
@@ -50,7 +43,7 @@ def build_batch_features(dsn: str, batch: str, target_path: Any, rebuild: bool) 
     return build_batch(dsn, batch, target_path)
 
 
-@task(name="load-champion-model", **TRANSIENT)
+@task(name="load-champion-model", **TRANSIENT_RETRIES)
 def load_champion_model(champion: Any) -> Any:
     """The champion's scoring function, loaded once for both sides."""
     from monitoring.reference import load_scorer
@@ -58,7 +51,7 @@ def load_champion_model(champion: Any) -> Any:
     return load_scorer(champion)
 
 
-@task(name="load-reference", **TRANSIENT)
+@task(name="load-reference", **TRANSIENT_RETRIES)
 def load_reference_rows(dsn: str, champion: Any, scorer: Any, sample_rows: int) -> Any:
     """The champion's training window, scored: stored on its run, or rebuilt and stored."""
     from monitoring.reference import load_reference
@@ -66,7 +59,7 @@ def load_reference_rows(dsn: str, champion: Any, scorer: Any, sample_rows: int) 
     return load_reference(dsn, champion, sample_rows=sample_rows, scorer=scorer)
 
 
-@task(name="load-current", **TRANSIENT)
+@task(name="load-current", **TRANSIENT_RETRIES)
 def load_current_rows(
     dsn: str, selection: Any, champion: Any, scorer: Any, sample_rows: int
 ) -> Any:
@@ -102,7 +95,7 @@ def quality(current: Any, champion: Any, settings: Settings, folder: Any) -> Any
     )
 
 
-@task(name="portfolio-health", **TRANSIENT)
+@task(name="portfolio-health", **TRANSIENT_RETRIES)
 def portfolio(dsn: str, schema: str) -> Any:
     """NPA ratio, default rate and early warnings from the portfolio marts."""
     from monitoring.portfolio import portfolio_health
@@ -110,7 +103,7 @@ def portfolio(dsn: str, schema: str) -> Any:
     return portfolio_health(dsn, schema)
 
 
-@task(name="record-run", **TRANSIENT)
+@task(name="record-run", **TRANSIENT_RETRIES)
 def record(dsn: str, summary: Any, settings: Settings, folder: Any) -> int:
     """JSON summary, MLflow run tagged on the version, and the monitoring_runs row."""
     from monitoring.publish import log_to_mlflow, write_summary

@@ -13,16 +13,13 @@ from pydantic import SecretStr
 
 from credit_risk.database import redacted
 from credit_risk.settings import Settings
-from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
+from flows.retry import TRANSIENT_RETRIES, explain_database_outage, retrying
 from flows.train import train_model
 
 
 @task(
     name="generate-data",
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def generate_data(
     dsn: str, applications: int, seed: int, scenario: str, bad_rate: float
@@ -42,10 +39,7 @@ def generate_data(
 
 @task(
     name="build-features",
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def build_features(dsn: str, target_path: Path) -> dict[str, Any]:
     """dbt build: staging, intermediate and marts with their tests."""
@@ -57,10 +51,7 @@ def build_features(dsn: str, target_path: Path) -> dict[str, Any]:
 
 @task(
     name="validate-data",
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def validate(
     dsn: str, reports_dir: Path, reference: dict[str, float] | None, tables: str = "all"

@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from prefect.cache_policies import NO_CACHE
+
 if TYPE_CHECKING:
     from prefect import Task
 
@@ -33,6 +35,16 @@ def is_transient(task: Any, task_run: Any, state: Any) -> bool:
     except Exception as exc:
         return is_transient_error(exc)
     return False
+
+
+# The options of every task that reads or writes the database: retry lost connections (not bad
+# data) on RETRY_DELAYS, and never serve a cached result, since tasks take settings, not data.
+TRANSIENT_RETRIES: dict[str, Any] = {
+    "retries": len(RETRY_DELAYS),
+    "retry_delay_seconds": RETRY_DELAYS,
+    "retry_condition_fn": is_transient,
+    "cache_policy": NO_CACHE,
+}
 
 
 def is_transient_error(exc: BaseException) -> bool:

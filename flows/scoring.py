@@ -7,21 +7,17 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from pydantic import SecretStr
 
 from credit_risk.database import flow_dsn
 from credit_risk.model_registry import CHAMPION
-from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
+from flows.retry import TRANSIENT_RETRIES, explain_database_outage, retrying
 
 DEFAULT_CHUNK_SIZE = 50_000
 
 
 @task(
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def load_champion(model_name: str) -> Any:
     """The registered champion with its explainer, loaded once for the whole run."""
@@ -30,7 +26,7 @@ def load_champion(model_name: str) -> Any:
     return load_version(model_name)
 
 
-@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
+@task(**TRANSIENT_RETRIES)
 def prepare_table(dsn: str) -> None:
     """Create serving.scores if missing."""
     from serving.batch import ensure_scores_table
@@ -39,10 +35,7 @@ def prepare_table(dsn: str) -> None:
 
 
 @task(
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def score_chunk(dsn: str, loaded: Any, after_id: int, chunk_size: int) -> Any:
     """Score and store the next chunk of pending applications."""
@@ -51,7 +44,7 @@ def score_chunk(dsn: str, loaded: Any, after_id: int, chunk_size: int) -> Any:
     return score_pending_chunk(dsn, loaded, after_id, chunk_size)
 
 
-@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
+@task(**TRANSIENT_RETRIES)
 def summarise(dsn: str, model_version: int) -> list[Any]:
     """Counts, approvals and mean PD per risk band of this version's scores."""
     from serving.batch_summary import summarise_scores

@@ -7,20 +7,16 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from pydantic import SecretStr
 
 from credit_risk.database import flow_dsn
 from credit_risk.settings import Settings
-from flows.retry import RETRY_DELAYS, explain_database_outage, is_transient, retrying
+from flows.retry import TRANSIENT_RETRIES, explain_database_outage, retrying
 from flows.runners import configured_task_runner
 
 
 @task(
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def load_training_data(dsn: str) -> Any:
     """Features of every application with a mature label."""
@@ -31,10 +27,7 @@ def load_training_data(dsn: str) -> Any:
 
 @task(
     name="plan-training",
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def plan(
     frame: Any, settings: Settings, lineage: dict[str, str], candidates: list[str] | None
@@ -55,10 +48,7 @@ def plan(
 
 @task(
     name="train-candidate",
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def train_candidate(training_plan: Any, name: str) -> Any:
     """Tune, calibrate, evaluate and log one candidate as a nested MLflow run."""
@@ -69,10 +59,7 @@ def train_candidate(training_plan: Any, name: str) -> Any:
 
 @task(
     name="choose-best",
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def choose_best(training_plan: Any, outcomes: list[Any], failed: dict[str, str]) -> Any:
     """Monotone candidates first, then validation AUC, then Brier; close the parent run."""
@@ -102,10 +89,7 @@ def train_all(training_plan: Any, delays: list[float]) -> tuple[list[Any], dict[
 
 
 @task(
-    retries=3,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=is_transient,
-    cache_policy=NO_CACHE,
+    **TRANSIENT_RETRIES,
 )
 def register_and_promote(
     result: Any, frame: Any, dsn: str, settings: Settings, reference: dict[str, float] | None
