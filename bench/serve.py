@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from credit_risk.addresses import free_ports
 
 CONCURRENCY = (1, 8, 32, 64)
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,12 +184,6 @@ def _drive_in_process(
     return figures
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start(command: list[str], env: dict[str, str], ready: str, log: Path) -> subprocess.Popen[Any]:
     import httpx
 
@@ -291,7 +286,7 @@ def main(applications: int, requests: int) -> None:
             # mlflow models serve starts `uvicorn` through the shell
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }
-        port = _free_port()
+        port = free_ports()[0]
         ours = _start(
             [str(BIN / "credit-risk"), "serve", "--host", "127.0.0.1", "--port", str(port)],
             env,
@@ -312,7 +307,7 @@ def main(applications: int, requests: int) -> None:
             }
         finally:
             _stop(ours)
-        port = _free_port()
+        port = free_ports()[0]
         theirs = _start(
             [
                 str(BIN / "mlflow"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
-__all__ = ["is_loopback"]
+__all__ = ["free_ports", "is_loopback"]
 
 
 def is_loopback(host: str) -> bool:
@@ -17,3 +18,15 @@ def is_loopback(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def free_ports(count: int = 1, host: str = "127.0.0.1") -> list[int]:
+    """`count` distinct ports nothing listens on now (the OS picks them; all held at once)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind((host, 0))
+        return [int(probe.getsockname()[1]) for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()

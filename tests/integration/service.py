@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from credit_risk.addresses import free_ports
 from credit_risk.database import ConnectionParts, build_dsn, connect, parse_dsn, sqlalchemy_url
 
 API_KEY = "test-key-" + uuid.uuid4().hex[:8]
@@ -26,9 +26,7 @@ RELOAD_SECONDS = 2
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def service_role_uri(pg_server: str, mlflow_tracking_uri: str) -> tuple[str, str]:

@@ -8,7 +8,6 @@ rest of the session; the test talks to the stack over HTTP only.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 from cli.local_stack.ports import is_port_free
 from cli.local_stack.processes import is_alive, processes_with_marker
 from cli.local_stack.state import StackState, state_file
+from credit_risk.addresses import free_ports
 from tests.integration.applications import SAFE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -41,17 +41,6 @@ class Stack:
     service: str
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 def _cli(env: dict[str, str], *args: str, timeout: float = 200) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CLI, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
@@ -61,7 +50,7 @@ def _cli(env: dict[str, str], *args: str, timeout: float = 200) -> subprocess.Co
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("stack")
-    mlflow_port, prefect_port, service_port = _free_ports(3)
+    mlflow_port, prefect_port, service_port = free_ports(3)
     inherited = ("CREDIT_", "MLFLOW_", "PREFECT_", "BENTOML_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(

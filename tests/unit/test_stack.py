@@ -22,6 +22,7 @@ from cli.local_stack.processes import (
     stop_stack_processes,
 )
 from cli.local_stack.state import ServiceRecord, StackState
+from credit_risk.addresses import free_ports
 
 PASSWORD = "s3cret-pw-for-the-test"
 
@@ -33,12 +34,6 @@ def listening() -> Iterator[int]:
         server.bind(("127.0.0.1", 0))
         server.listen()
         yield int(server.getsockname()[1])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_a_listening_port_is_in_use_and_free_once_closed() -> None:
@@ -61,7 +56,7 @@ def test_a_taken_port_is_an_error_naming_the_service_port_and_setting(listening:
 def test_pick_free_moves_a_taken_port_up_and_never_hands_one_port_out_twice(
     listening: int,
 ) -> None:
-    free = _free_port()
+    free = free_ports()[0]
     chosen = choose_ports({"mlflow": listening, "service": free, "prefect": free}, pick_free=True)
     assert chosen["mlflow"] > listening and chosen["service"] == free
     assert chosen["prefect"] not in (free, listening)
