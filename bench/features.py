@@ -19,7 +19,7 @@ from _common import scratch_database, write_results
 from credit_risk.feature_build import build_features
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
-from expectations.reference import compute_reference
+from expectations.batch_reference import compute_reference
 from expectations.validate import validate_data
 
 TARGET_SECONDS_AT_1M = 240

@@ -241,7 +241,7 @@ def _prepare(dsn: str, store: str, work: Path, applications: int) -> None:
 
 
 def _model_input_row() -> dict[str, Any]:
-    from serving.features import feature_rows, rows_frame
+    from serving.request_features import feature_rows, rows_frame
     from serving.schemas import Application
 
     (built,) = feature_rows([Application.model_validate(APPLICATION)])

@@ -35,7 +35,7 @@ def generate(
     ] = "raw",
 ) -> None:
     """Generate causal synthetic lending data and load it into PostgreSQL with COPY."""
-    from credit_risk.schemas import check_schema_name
+    from credit_risk.schema_names import check_schema_name
     from credit_risk.synthetic.config import GeneratorConfig
 
     settings = settings_from(ctx)

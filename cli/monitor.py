@@ -61,7 +61,7 @@ def monitor(
     ] = None,
 ) -> None:
     """Compare recent scores (or a named batch) with the champion's training window and alert."""
-    from monitoring.selection import select
+    from monitoring.window import select
 
     settings = settings_from(ctx)
     with user_errors():

@@ -57,7 +57,7 @@ def train(
         settings.training.search_trials = trials
     if dataset is not None:
         from credit_risk.tracking import ensure_experiment
-        from training.byo import train_on_csv
+        from training.csv_dataset import train_on_csv
         from training.registry.manual import cli_actor
 
         ensure_experiment(name or dataset.stem, settings.artifact_dir)

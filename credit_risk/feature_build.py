@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from credit_risk.environment import database_environment
-from credit_risk.schemas import check_batch_name, check_schema_name
+from credit_risk.schema_names import check_batch_name, check_schema_name
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def build_features(
 
     `vars` are dbt project variables, e.g. {"raw_schema": "batch", "schema_prefix": "batch"}
     builds a named batch's features into batch_staging, batch_intermediate and batch_marts.
-    Both are checked first (credit_risk.schemas), so a build never lands in a platform schema.
+    Both are checked first (credit_risk.schema_names), so a build never lands in a platform schema.
     """
     check_build_vars(vars or {})
     from dbt.cli.main import dbtRunner

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from credit_risk.database import connect, sqlalchemy_url
 from expectations.describe import describe, missing_columns
 from expectations.suites import DEFAULT_MEAN_BAND, Selection, SuiteTarget, build_suite_for, targets
-from expectations.summary import (
+from expectations.validation_report import (
     DataValidationError,
     ExpectationFailure,
     SuiteResult,

@@ -203,7 +203,7 @@ def validate_parameters(flow: Flow[..., Any], parameters: dict[str, Any]) -> dic
     """
     from pydantic import TypeAdapter, ValidationError
 
-    from credit_risk.schemas import check_batch_name
+    from credit_risk.schema_names import check_batch_name
 
     signature = inspect.signature(flow.fn)
     hints = get_type_hints(flow.fn)

@@ -28,7 +28,7 @@ class DriftAlertError(RuntimeError):
 @task(name="resolve-champion", **TRANSIENT_RETRIES)
 def resolve_champion(model_name: str) -> Any:
     """The champion version, its training window and test metrics."""
-    from monitoring.reference import champion_info
+    from monitoring.training_window import champion_info
 
     return champion_info(model_name)
 
@@ -46,7 +46,7 @@ def build_batch_features(dsn: str, batch: str, target_path: Any, rebuild: bool) 
 @task(name="load-champion-model", **TRANSIENT_RETRIES)
 def load_champion_model(champion: Any) -> Any:
     """The champion's scoring function, loaded once for both sides."""
-    from monitoring.reference import load_scorer
+    from monitoring.training_window import load_scorer
 
     return load_scorer(champion)
 
@@ -54,7 +54,7 @@ def load_champion_model(champion: Any) -> Any:
 @task(name="load-reference", **TRANSIENT_RETRIES)
 def load_reference_rows(dsn: str, champion: Any, scorer: Any, sample_rows: int) -> Any:
     """The champion's training window, scored: stored on its run, or rebuilt and stored."""
-    from monitoring.reference import load_reference
+    from monitoring.training_window import load_reference
 
     return load_reference(dsn, champion, sample_rows=sample_rows, scorer=scorer)
 
@@ -168,9 +168,9 @@ def check_drift(
     from monitoring.alerts import evaluate_alerts
     from monitoring.current import NoCurrentDataError
     from monitoring.publish import run_folder
-    from monitoring.selection import select
+    from monitoring.run_report import Summary
     from monitoring.store import alert_since, ensure_tables
-    from monitoring.summary import Summary
+    from monitoring.window import select
 
     settings = Settings()
     m = settings.monitoring
@@ -262,7 +262,7 @@ def retrain_on_drift(
     without it, train_model trains on the feature mart as it is.
     """
     from credit_risk.environment import prepare_runtime
-    from credit_risk.schemas import check_batch_name
+    from credit_risk.schema_names import check_batch_name
 
     if batch is not None:
         check_batch_name(batch, what="batch")  # before the database is started or touched

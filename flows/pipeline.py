@@ -70,7 +70,7 @@ def reference_statistics(
     dsn: str, model_name: str
 ) -> tuple[dict[str, float] | None, dict[str, float]]:
     """The champion's reference (to validate against) and this batch's (to keep if it wins)."""
-    from expectations.reference import compute_reference
+    from expectations.batch_reference import compute_reference
     from training.registry.reference_stats import champion_reference
 
     return champion_reference(model_name), compute_reference(dsn)

@@ -21,7 +21,7 @@ DEFAULT_CHUNK_SIZE = 50_000
 )
 def load_champion(model_name: str) -> Any:
     """The registered champion with its explainer, loaded once for the whole run."""
-    from serving.model import load_version
+    from serving.champion import load_version
 
     return load_version(model_name)
 

@@ -63,7 +63,7 @@ def train_candidate(training_plan: Any, name: str) -> Any:
 )
 def choose_best(training_plan: Any, outcomes: list[Any], failed: dict[str, str]) -> Any:
     """Monotone candidates first, then validation AUC, then Brier; close the parent run."""
-    from training.selection import finish_training
+    from training.choose_best import finish_training
 
     return finish_training(training_plan, outcomes, failed)
 

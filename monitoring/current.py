@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from monitoring.frames import FEATURE_COLUMNS, read_frame, sample, typed
-from monitoring.selection import Selection
+from monitoring.window import Selection
 
 __all__ = ["Current", "NoCurrentDataError", "batch_is_built", "build_batch", "load_current"]
 

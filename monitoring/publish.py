@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from monitoring.summary import Summary
+    from monitoring.run_report import Summary
 
 __all__ = ["EXPERIMENT_SUFFIX", "log_to_mlflow", "run_folder", "write_summary"]
 

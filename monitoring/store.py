@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from credit_risk.database import connect
 
 if TYPE_CHECKING:
-    from monitoring.summary import Summary
+    from monitoring.run_report import Summary
 
 __all__ = ["DDL", "alert_since", "ensure_tables", "save_run"]
 

@@ -27,14 +27,14 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.database import connect
 from serving.scorer import decide
 
 if TYPE_CHECKING:
     import psycopg
 
-    from serving.model import LoadedModel
+    from serving.champion import LoadedModel
 
 __all__ = ["BATCH_THREADS", "DDL", "Chunk", "ensure_scores_table", "score_pending_chunk"]
 

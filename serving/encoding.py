@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
 
 __all__ = ["TreeEncoder"]
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from credit_risk import contract
 from credit_risk.artifact.scaling import risk_band
-from serving.model import LoadedModel, Scored
+from serving.champion import LoadedModel, Scored
 from serving.reasons import principal_reasons
 
 __all__ = ["decide", "explain_row"]
@@ -32,7 +32,7 @@ def decide(
     The whole batch is one booster call (probabilities and contributions together) and one
     numpy ranking of the contributions; only the chosen reasons are formatted as text.
     `threads` > 1 is for batch scoring (see Explainer.encoded_contributions). `sources` are
-    the rows' feature sources (serving.features.FeatureRow.sources), echoed in the response.
+    the rows' feature sources (serving.request_features.FeatureRow.sources), echoed in the response.
     """
     scored = loaded.score(records, threads)
     scores = loaded.scaling.to_score(scored.probability).tolist()

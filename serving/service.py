@@ -14,7 +14,7 @@ CREDIT_SERVING__WORKERS (worker processes, default 1; each holds its own champio
 and decision log writer).
 
 Bad input is a 400 naming each field and problem, never echoing the submitted values, neither in
-the response nor in the server log (serving.logs).
+the response nor in the server log (serving.log_redaction).
 
 A request with a customer_id whose features cannot be read (database down, mart not built) is
 a 503 with Retry-After, never scored as a stranger: a known customer's history or bureau report
@@ -49,7 +49,7 @@ from serving.boundary import (
     UnavailableMiddleware,
     serving_settings,
 )
-from serving.logs import install as install_log_filter
+from serving.log_redaction import install as install_log_filter
 from serving.openapi import OpenApiMiddleware
 from serving.schemas import (
     Application,
@@ -63,7 +63,7 @@ from serving.schemas import (
 if TYPE_CHECKING:
     from prometheus_client import Histogram
 
-    from serving.model import LoadedModel, Scored
+    from serving.champion import LoadedModel, Scored
 
 __all__ = ["CreditRiskService", "serving_settings", "workers_from_env"]
 
@@ -126,10 +126,10 @@ class CreditRiskService:
     def __init__(self) -> None:
         from credit_risk.environment import prepare_runtime
         from credit_risk.settings import Settings
+        from serving.champion import ChampionModel, settle_heap
         from serving.decision_log import DecisionLog
-        from serving.features import CustomerFeatures
         from serving.microbatch import MicroBatcher
-        from serving.model import ChampionModel, settle_heap
+        from serving.request_features import CustomerFeatures
 
         install_log_filter()  # again, in case BentoML configured logging after the import
         settings = Settings()
@@ -147,7 +147,7 @@ class CreditRiskService:
         self, loaded: LoadedModel, apps: list[Application]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Scored]:
         """Decisions and their feature rows; nothing is logged until the caller is known to wait."""
-        from serving.features import feature_rows
+        from serving.request_features import feature_rows
         from serving.scorer import decide
 
         ids = [a.customer_id for a in apps if a.customer_id is not None]
@@ -180,7 +180,7 @@ class CreditRiskService:
         When the customer lookup fails, the requests without a customer_id are still scored and
         each of the others gets the 503.
         """
-        from serving.features import CustomerLookupError
+        from serving.request_features import CustomerLookupError
 
         loaded = self.champion.current
         try:
@@ -196,7 +196,7 @@ class CreditRiskService:
     def _score_or_503(
         self, loaded: LoadedModel, apps: list[Application]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Scored]:
-        from serving.features import CustomerLookupError
+        from serving.request_features import CustomerLookupError
 
         try:
             return self._score(loaded, apps)

@@ -8,7 +8,7 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
-from credit_risk.artifact.model import CreditRiskModel
+from credit_risk.artifact.scoring_model import CreditRiskModel
 from training.evaluate import Evaluation
 from training.model_card import render_model_card
 from training.plan import TrainingPlan

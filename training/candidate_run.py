@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from credit_risk.artifact.model import CreditRiskModel
+from credit_risk.artifact.scoring_model import CreditRiskModel
 from training.candidate_logging import log_candidate
 from training.candidates import BOOSTING_THREADS
 from training.evaluate import Evaluation, evaluate

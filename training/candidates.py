@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from credit_risk.artifact.features import FeatureSpec, coerce_features, coerced_names
+from credit_risk.artifact.feature_spec import FeatureSpec, coerce_features, coerced_names
 
 __all__ = [
     "CANDIDATES",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
 
-from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.artifact.scaling import ScoreScaling
 from credit_risk.labelled_features import data_hash
 from training.candidates import CANDIDATES

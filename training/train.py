@@ -11,8 +11,8 @@ from typing import Unpack
 import pandas as pd
 
 from training.candidate_run import CandidateOutcome, train_candidate
+from training.choose_best import TrainingResult, abandon_training, finish_training
 from training.plan import TrainingOptions, plan_training
-from training.selection import TrainingResult, abandon_training, finish_training
 
 __all__ = ["train_candidates"]
 

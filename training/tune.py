@@ -23,7 +23,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
-from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
 from training.candidates import CANDIDATES, build_pipeline, default_params
 
 __all__ = ["SearchResult", "calibrate", "search"]

@@ -13,19 +13,25 @@ import pickle
 from pathlib import Path
 from typing import IO, Any
 
-from credit_risk.artifact.model import CreditRiskModel
+from credit_risk.artifact.scoring_model import CreditRiskModel
 
 __all__ = ["LEGACY_PATHS", "load_model", "read_pickled_model"]
 
 # (module, name) in models logged before the move -> (module, name) now
 LEGACY_PATHS: dict[tuple[str, str], tuple[str, str]] = {
-    ("training.candidates", "CreditRiskModel"): ("credit_risk.artifact.model", "CreditRiskModel"),
-    ("training.candidates", "FeatureSpec"): ("credit_risk.artifact.features", "FeatureSpec"),
+    ("training.candidates", "CreditRiskModel"): (
+        "credit_risk.artifact.scoring_model",
+        "CreditRiskModel",
+    ),
+    ("training.candidates", "FeatureSpec"): ("credit_risk.artifact.feature_spec", "FeatureSpec"),
     ("training.candidates", "coerce_features"): (
-        "credit_risk.artifact.features",
+        "credit_risk.artifact.feature_spec",
         "coerce_features",
     ),
-    ("training.candidates", "_coerced_names"): ("credit_risk.artifact.features", "coerced_names"),
+    ("training.candidates", "_coerced_names"): (
+        "credit_risk.artifact.feature_spec",
+        "coerced_names",
+    ),
     ("training.scorecard", "ScoreScaling"): ("credit_risk.artifact.scaling", "ScoreScaling"),
 }
 SKLEARN_FLAVOR = "sklearn"

@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from credit_risk.database import connect
 from credit_risk.raw_contract import TABLES, constraint_sql, create_table_sql
-from credit_risk.schemas import check_schema_name
+from credit_risk.schema_names import check_schema_name
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.generator import generate, metadata_table
 

@@ -94,7 +94,7 @@ def _artifacts(flow_run_id: Any) -> dict[str, str]:
 
 def test_a_chunk_writes_idempotently_even_when_asked_twice(champion: Champion) -> None:
     from serving.batch import ensure_scores_table, score_pending_chunk
-    from serving.model import load_version
+    from serving.champion import load_version
 
     loaded = load_version(champion.model_name)
     ensure_scores_table(champion.dsn)
@@ -112,7 +112,7 @@ def test_a_reloaded_book_is_scored_again_where_its_applications_changed(
     champion: Champion,
 ) -> None:
     from serving.batch import ensure_scores_table, score_pending_chunk
-    from serving.model import load_version
+    from serving.champion import load_version
 
     loaded = load_version(champion.model_name)
     ensure_scores_table(champion.dsn)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from credit_risk.database import connect
-from training.byo import read_csv, table_name, train_on_csv
+from training.csv_dataset import read_csv, table_name, train_on_csv
 
 ROWS = 1_500
 NO_DATABASE = "postgresql://nobody@127.0.0.1:1/none"  # validation must fail before connecting

@@ -95,7 +95,7 @@ def test_dask_trains_candidates_in_parallel_and_chooses_as_locally(
 ) -> None:
     import mlflow
 
-    from training.selection import best_candidate
+    from training.choose_best import best_candidate
 
     on_dask, dask_flow_run = _run(champion.dsn, "dask", monkeypatch)
 

@@ -294,7 +294,7 @@ FOREIGN_IDS = [
 def test_a_window_of_mixed_application_ids_labels_only_stored_ones(book: Book) -> None:
     from flows.drift import check_drift
     from monitoring.current import load_current
-    from monitoring.selection import select
+    from monitoring.window import select
     from serving.decision_log import ensure_table
 
     ensure_table(book.dsn)

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from credit_risk import contract
-from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.database import connect
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
@@ -183,7 +183,7 @@ def _favourable(feature: str, value: Any, medians: dict[str, float]) -> bool:
 def test_every_rejection_has_defensible_reasons(
     client: httpx.Client, champion: Champion, generated_requests: list[dict[str, Any]]
 ) -> None:
-    from serving.model import load_version
+    from serving.champion import load_version
 
     assert len(generated_requests) >= REASON_APPLICATIONS
     reference = load_version(champion.model_name, champion.version).reference

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from credit_risk.artifact.features import FeatureSpec
-from credit_risk.artifact.model import CreditRiskModel
+from credit_risk.artifact.feature_spec import FeatureSpec
+from credit_risk.artifact.scoring_model import CreditRiskModel
 from credit_risk.feature_build import build_features
 from credit_risk.labelled_features import load_training_frame
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
 from tests.conftest import drop_database, make_database
 from training.candidates import CANDIDATES
-from training.selection import TrainingResult
+from training.choose_best import TrainingResult
 from training.train import train_candidates
 
 pytestmark = pytest.mark.integration

@@ -13,9 +13,9 @@ from credit_risk.database import connect, ensure_database, parse_dsn, with_datab
 from credit_risk.feature_build import build_features
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
-from expectations.reference import compute_reference
-from expectations.summary import NEXT_STEP
+from expectations.batch_reference import compute_reference
 from expectations.validate import DataValidationError, raise_for_failures, validate_data
+from expectations.validation_report import NEXT_STEP
 
 pytestmark = pytest.mark.integration
 

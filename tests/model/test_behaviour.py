@@ -95,7 +95,7 @@ def test_no_applicant_aged_62_or_more_is_worse_off_for_age(
 
 def test_gender_and_age_band_never_enter_a_model() -> None:
     from credit_risk import contract
-    from credit_risk.artifact.features import FeatureSpec
+    from credit_risk.artifact.feature_spec import FeatureSpec
 
     protected = {"gender", "age_band"}
     assert not {f.name for f in contract.training_features()} & protected
@@ -113,8 +113,8 @@ def test_minimum_out_of_time_discrimination(
 def test_the_chosen_champion_never_lowers_risk_as_dti_rises(
     models: dict[str, object], split: Split
 ) -> None:
+    from training.choose_best import best_candidate
     from training.monotonicity import monotone_violations, worst_violation
-    from training.selection import best_candidate
 
     metrics = {}
     for name, model in models.items():

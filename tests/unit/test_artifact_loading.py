@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from credit_risk.artifact.loading import load_model, read_pickled_model
-from credit_risk.artifact.model import CreditRiskModel
+from credit_risk.artifact.scoring_model import CreditRiskModel
 
 LEGACY = Path(__file__).parents[1] / "fixtures" / "model-logged-before-the-artifact-move"
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from credit_risk import contract
-from credit_risk.artifact.features import PROTECTED, FeatureSpec
+from credit_risk.artifact.feature_spec import PROTECTED, FeatureSpec
 from training.candidates import CANDIDATES, GRADIENT_BOOSTING, build_pipeline, default_params
 from training.tune import calibrate, search
 

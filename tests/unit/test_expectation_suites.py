@@ -18,7 +18,7 @@ from credit_risk.raw_contract import PRIMARY_KEYS, TABLES
 from expectations.application_features import TYPE_LISTS, build_suite
 from expectations.describe import describe
 from expectations.suites import DEFAULT_MEAN_BAND, build_suite_for, targets
-from expectations.summary import (
+from expectations.validation_report import (
     NEXT_STEP,
     DataValidationError,
     ExpectationFailure,

@@ -12,7 +12,7 @@ from monitoring.alerts import Alert, _where, evaluate_alerts
 from monitoring.drift import DriftResult, FeatureDrift
 from monitoring.portfolio import PortfolioHealth
 from monitoring.quality import Quality
-from monitoring.summary import Summary
+from monitoring.run_report import Summary
 
 SETTINGS = MonitoringSettings()
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.selection import parse_window, select
+from monitoring.window import parse_window, select
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from training.choose_best import best_candidate
 from training.monotonicity import monotone_violations, worst_violation
-from training.selection import best_candidate
 
 
 class _Model:

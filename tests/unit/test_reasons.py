@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from credit_risk import contract
-from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
 from serving.encoding import TreeEncoder
-from serving.features import THIN_FILE, feature_rows, rows_frame
 from serving.reasons import (
     Explainer,
     ReasonReference,
@@ -19,6 +18,7 @@ from serving.reasons import (
     principal_reasons,
     reason_text,
 )
+from serving.request_features import THIN_FILE, feature_rows, rows_frame
 from serving.schemas import Application
 from training.candidates import build_pipeline
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from serving.features import NO_HISTORY, THIN_FILE, application_row, feature_rows
+from serving.request_features import NO_HISTORY, THIN_FILE, application_row, feature_rows
 from serving.schemas import MAX_BATCH, Application, BatchRequest
 
 VALID: dict[str, Any] = {

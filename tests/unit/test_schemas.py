@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from credit_risk.schemas import (
+from credit_risk.schema_names import (
     MAX_BATCH_NAME,
     MAX_SCHEMA_NAME,
     PLATFORM_SCHEMAS,
@@ -130,7 +130,7 @@ def test_a_dbt_build_refuses_platform_raw_schemas_and_prefixes() -> None:
 
 
 def test_monitoring_selection_uses_the_same_rule() -> None:
-    from monitoring.selection import select
+    from monitoring.window import select
 
     assert select(batch="recession_2026").batch == "recession_2026"
     for name in ("governance", "byo", "other_batch_marts", "raw"):

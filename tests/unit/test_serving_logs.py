@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from serving.logs import BENTOML_LOGGERS, install
+from serving.log_redaction import BENTOML_LOGGERS, install
 from serving.schemas import Application
 
 
@@ -40,7 +40,7 @@ def test_a_validation_traceback_becomes_fields_and_error_types(
 
 
 def test_other_errors_keep_their_traceback() -> None:
-    from serving.logs import ValidationSummary
+    from serving.log_redaction import ValidationSummary
 
     try:
         raise RuntimeError("boom")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from credit_risk.artifact.features import PROTECTED, FeatureSpec
+from credit_risk.artifact.feature_spec import PROTECTED, FeatureSpec
 from training.threshold import CostMatrix
 
 __all__ = ["BYO_SCHEMA", "CsvData", "read_csv", "store_frame", "table_name", "train_on_csv"]

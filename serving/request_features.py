@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from credit_risk import contract
-from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.bureau import bureau_features
 from credit_risk.errors import first_line
 from credit_risk.finance import application_ratios

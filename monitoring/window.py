@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from credit_risk.schemas import check_batch_name
+from credit_risk.schema_names import check_batch_name
 
 __all__ = ["Selection", "parse_since", "parse_window", "select"]
 

@@ -22,17 +22,17 @@ import numpy as np
 import numpy.typing as npt
 
 from credit_risk import contract
-from credit_risk.artifact.features import FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.artifact.loading import load_model
 from credit_risk.artifact.scaling import ScoreScaling
 from credit_risk.errors import first_line
 from credit_risk.model_registry import require_champion
 from serving.encoding import TreeEncoder
-from serving.features import feature_rows, rows_frame
 from serving.reasons import Explainer, ReasonReference
+from serving.request_features import feature_rows, rows_frame
 
 if TYPE_CHECKING:
-    from credit_risk.artifact.model import CreditRiskModel
+    from credit_risk.artifact.scoring_model import CreditRiskModel
 
 __all__ = ["ChampionModel", "LoadedModel", "settle_heap"]
 
@@ -85,7 +85,7 @@ class LoadedModel:
         return ScoreScaling.from_dict(self.model.scaling)
 
     def score(self, rows: Sequence[Mapping[str, Any]], threads: int = 1) -> Scored:
-        """Calibrated PD and raw-margin contributions for feature rows (see serving.features).
+        """Calibrated PD and raw-margin contributions for feature rows (see serving.request_features).
 
         One booster call for all rows; `threads` > 1 only pays off for batches.
         """
