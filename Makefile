@@ -9,11 +9,12 @@ APPLICATIONS ?= 20000
 # The demo searches fewer hyperparameters per candidate than the default budget of 8.
 DEMO_TRIALS ?= 4
 
-.PHONY: help install demo test test-unit lint format bench docs up down status clean
+.PHONY: help install demo test test-fast lint format bench docs up down status clean
 
 help:
 	@echo "make demo    run the pipeline end to end (embedded PostgreSQL, MLflow, Prefect)"
 	@echo "make test    lint + the whole test suite"
+	@echo "make test-fast  the unit tests only (no services)"
 	@echo "make bench   run every benchmark in bench/ and write bench/results/"
 	@echo "make docs    build the documentation site into site/ (strict: any warning fails)"
 	@echo "make lint    ruff check and format check, and the layers contract (lint-imports)"
@@ -51,7 +52,8 @@ format: install
 test: lint
 	$(BIN)/pytest -q
 
-test-unit: install
+# The unit tests only: no PostgreSQL, MLflow or BentoML (about a minute on 2 cores).
+test-fast: install
 	$(BIN)/pytest -q tests/unit
 
 bench: install
