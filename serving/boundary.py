@@ -178,7 +178,9 @@ class BodyLimitsMiddleware:
             if not message.get("more_body", False):
                 break
         media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if body and media_type != b"application/json":
+        # An empty body with a content type is refused too: BentoML would answer a declared
+        # pickle body itself, with an error body of another shape.
+        if (body or media_type) and media_type != b"application/json":
             shown = media_type.decode("latin-1")[:80] or "none"
             await _refuse(
                 send, 415, f"content type {shown} is not accepted: send application/json", []

@@ -57,7 +57,12 @@ def test_a_model_registered_before_the_move_loads_without_any_stage(
     version = mlflow.register_model(f"runs:/{run.info.run_id}/model", name).version
 
     script = SCORE.format(stages=set(STAGES))
-    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_tracking_uri}
+    # The store this process registered the model in, whatever earlier tests pointed MLflow at.
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri(),
+        "MLFLOW_REGISTRY_URI": mlflow.get_registry_uri(),
+    }
     done = subprocess.run(
         [sys.executable, "-c", script, f"models:/{name}/{version}", json.dumps(expected["rows"])],
         capture_output=True,
