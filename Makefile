@@ -17,7 +17,7 @@ help:
 	@echo "make test-fast  the unit tests only (no services)"
 	@echo "make bench   run every benchmark in bench/ and write bench/results/"
 	@echo "make docs    build the documentation site into site/ (strict: any warning fails)"
-	@echo "make lint    ruff check and format check, and the layers contract (lint-imports)"
+	@echo "make lint    ruff check and format check, the layers contract (lint-imports), mypy"
 	@echo "make up      local stack: PostgreSQL, MLflow, Prefect, served flows, scoring service"
 	@echo "make down    stop the local stack; make status shows it"
 
@@ -44,6 +44,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

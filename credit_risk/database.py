@@ -175,15 +175,14 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (or reattach to) the server and return its admin DSN."""
         _prepare_pgserver_import()
-        import pgserver
-        from pgserver.postgres_server import PostgresServer
+        from pgserver.postgres_server import PostgresServer, get_server
 
         first_time = not self.is_initialised
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         if self.pid() is None:
             # pgserver caches handles per process; a stopped server's handle must not be reused.
             PostgresServer._instances.pop(self.pgdata.resolve(), None)
-        server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        server = get_server(self.pgdata, cleanup_mode=None)
         if first_time:
             self._configure()
         uri = server.get_uri()
@@ -204,7 +203,7 @@ class EmbeddedPostgres:
 
     def stop(self) -> bool:
         """Stop the server; False when it was not running."""
-        from pgserver import pg_ctl
+        from pgserver import pg_ctl  # type: ignore[attr-defined]  # made at import time
 
         if self.pid() is None:
             return False

@@ -54,7 +54,8 @@ class Current:
 
 
 def _window_clause(column: str, selection: Selection) -> tuple[str, dict[str, object]]:
-    parts, params = ["true"], {}
+    parts: list[str] = ["true"]
+    params: dict[str, object] = {}
     if selection.since is not None:
         parts.append(f"{column} >= %(since)s")
         params["since"] = selection.since
@@ -158,13 +159,8 @@ def _batch(
         # The generator writes every book over the same calendar, so a batch replays the
         # champion's own months: comparing those months isolates the scenario from book ageing.
         start, end = default_window
-        where, params = (
-            "f.applied_on between %(since)s and %(until)s",
-            {
-                "since": start,
-                "until": end,
-            },
-        )
+        where = "f.applied_on between %(since)s and %(until)s"
+        params: dict[str, object] = {"since": start, "until": end}
         description = f"batch {batch}, applied {start} to {end} (the champion's training months)"
     else:
         where, params = _window_clause("f.applied_on", selection)

@@ -72,9 +72,10 @@ class FeatureDrift:
     @property
     def mean_shift(self) -> float | None:
         """Relative change of the mean, (current − reference) / |reference|."""
-        if self.reference_mean in (None, 0.0) or self.current_mean is None:
+        reference = self.reference_mean
+        if reference is None or reference == 0.0 or self.current_mean is None:
             return None
-        return (self.current_mean - self.reference_mean) / abs(self.reference_mean)
+        return (self.current_mean - reference) / abs(reference)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "band": self.band, "mean_shift": self.mean_shift}

@@ -109,11 +109,11 @@ def measure_quality(
             f"{len(labelled)} of {len(current)} current rows have mature labels; quality needs "
             f"{min_rows} (a loan's label matures 12 months after disbursement)"
         )
-        return Quality(False, reason, len(labelled), **champion)
+        return Quality(False, reason, len(labelled), **champion)  # type: ignore[arg-type]
     y = labelled["is_default"].astype(int)
     if y.nunique() < 2:
         reason = f"the {len(labelled)} mature labels are all of one class; AUC needs both"
-        return Quality(False, reason, len(labelled), **champion)
+        return Quality(False, reason, len(labelled), **champion)  # type: ignore[arg-type]
     quality = Quality(
         available=True,
         reason="",

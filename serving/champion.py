@@ -53,7 +53,7 @@ class Scored:
 
     @property
     def margin(self) -> npt.NDArray[np.float64]:
-        return self.contributions.sum(axis=1) + self.base
+        return np.asarray(self.contributions.sum(axis=1) + self.base, dtype=np.float64)
 
 
 @dataclass(frozen=True)

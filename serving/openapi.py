@@ -119,10 +119,10 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
                     response["headers"] = headers
                 responses[str(status)] = response
     models = _models()
-    for schema in _schemas(spec):
-        model = models.get(str(schema.get("title", "")).removesuffix(IO_SUFFIX))
+    for node in _schemas(spec):
+        model = models.get(str(node.get("title", "")).removesuffix(IO_SUFFIX))
         if model is not None:
-            _mark_nullable(schema, model)
+            _mark_nullable(node, model)
     return spec
 
 

@@ -378,7 +378,8 @@ class Explainer:
         kind, tree = _kind(model), None
         if kind == "tree":
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", (UserWarning, PendingDeprecationWarning))
+                warnings.simplefilter("ignore", UserWarning)
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
                 import shap
 
                 tree = shap.TreeExplainer(model)

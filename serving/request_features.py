@@ -200,6 +200,7 @@ def _mart_report(customer: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def feature_row(app: Application, customer: Mapping[str, Any] | None = None) -> FeatureRow:
     """Every model feature of one application (None where missing), with its sources."""
+    report: dict[str, Any] | None
     if app.bureau is not None:
         report, bureau_source = app.bureau.model_dump(), "request"
     elif customer is not None and (report := _mart_report(customer)) is not None:

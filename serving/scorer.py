@@ -25,7 +25,7 @@ def decide(
     records: Sequence[Mapping[str, Any]],
     application_ids: Sequence[str],
     threads: int = 1,
-    sources: Sequence[Mapping[str, str]] | None = None,
+    sources: Sequence[Mapping[str, str] | None] | None = None,
 ) -> tuple[list[dict[str, Any]], Scored]:
     """One response dict (ScoreResponse fields) per feature row, and the raw scores.
 
@@ -65,7 +65,7 @@ def decide(
             scores,
             reasons,
             records,
-            sources or [None] * len(records),
+            sources if sources is not None else [None] * len(records),
             strict=True,
         )
     ]

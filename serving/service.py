@@ -304,8 +304,12 @@ def _unavailable() -> Exception:
     return ServiceUnavailable(UNAVAILABLE_MESSAGE)
 
 
-CreditRiskService.add_asgi_middleware(ApiKeyMiddleware)
-CreditRiskService.add_asgi_middleware(UnavailableMiddleware)
-CreditRiskService.add_asgi_middleware(BodyLimitsMiddleware)
-CreditRiskService.add_asgi_middleware(InFlightLimitMiddleware)
-CreditRiskService.add_asgi_middleware(OpenApiMiddleware)
+for middleware in (
+    ApiKeyMiddleware,
+    UnavailableMiddleware,
+    BodyLimitsMiddleware,
+    InFlightLimitMiddleware,
+    OpenApiMiddleware,
+):
+    # @bentoml.service made the class a bentoml.Service; its decorators are untyped.
+    CreditRiskService.add_asgi_middleware(middleware)  # type: ignore[attr-defined]

@@ -145,7 +145,7 @@ class GroupedTreeShap:
                     zip(boosters, ranges, strict=True),
                 )
             )
-        return np.sum(outs, axis=0).T
+        return np.asarray(np.sum(outs, axis=0).T, dtype=np.float64)
 
     def __getstate__(self) -> dict[str, Any]:
         """Picklable (e.g. as a Prefect task result): the lock and the spare copies stay behind."""

@@ -143,7 +143,8 @@ def shap_importance(pipeline: Pipeline, X: pd.DataFrame, seed: int = 42) -> pd.D
     else:
         with warnings.catch_warnings():
             # shap's import and its LightGBM output-shape notice are noise in training logs.
-            warnings.simplefilter("ignore", (UserWarning, PendingDeprecationWarning))
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
             import shap
 
             values = shap.TreeExplainer(model).shap_values(encoded, check_additivity=False)

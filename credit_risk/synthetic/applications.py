@@ -72,7 +72,7 @@ class Applications:
 
     @property
     def is_approved(self) -> BoolArray:
-        return self.status == 0
+        return np.asarray(self.status == 0, dtype=bool)
 
 
 STATUSES = ("approved", "rejected", "pending")
@@ -171,7 +171,7 @@ def draw_applications(
 
     def risk_drivers(dti_: Array, lti_: Array, util_: Array, income_: Array, rate_: Array) -> Array:
         stability = np.nan_to_num(np.minimum(years_employed, 20.0), nan=2.0)
-        return (
+        return np.asarray(
             5.5 * dti_
             + 0.7 * np.log(lti_ + 0.05)
             + 3.0 * util_
@@ -184,7 +184,8 @@ def draw_applications(
             + 0.08 * np.minimum(bureau.enquiries_6m, 10)
             + EMPLOYMENT_RISK[employment_type]
             - 0.3 * has_collateral
-            + idiosyncratic
+            + idiosyncratic,
+            dtype=np.float64,
         )
 
     drivers = risk_drivers(dti, lti, bureau.utilization, income, rate)

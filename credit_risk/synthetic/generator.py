@@ -37,7 +37,7 @@ def _labels(names: tuple[str, ...], codes: npt.NDArray[np.int64]) -> pa.Array:
 
 
 def _dates(start: np.datetime64, days: npt.NDArray[np.int64]) -> npt.NDArray[np.datetime64]:
-    return start + days.astype("timedelta64[D]")  # type: ignore[no-any-return]
+    return start + days.astype("timedelta64[D]")
 
 
 def generate(config: GeneratorConfig) -> RawData:

@@ -88,7 +88,9 @@ def draw_customers(config: GeneratorConfig, rng: np.random.Generator) -> Custome
     ).astype(np.int64)
     industry = rng.choice(len(INDUSTRIES), size=n)
     tenure_draw = rng.gamma(1.6, 4.0, n)
-    years_employed = np.round(np.minimum(tenure_draw, np.maximum(age - 18.0, 0.0)), 1)
+    years_employed = np.round(np.minimum(tenure_draw, np.maximum(age - 18.0, 0.0)), 1).astype(
+        np.float64
+    )
     years_employed[rng.random(n) < 0.02] = np.nan
 
     income_noise = rng.normal(0.0, 0.55, n)
