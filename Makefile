@@ -50,8 +50,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two workers, one test file each at a time (module fixtures stay in one process): the
+# integration tests spend much of their time waiting on services, so two overlap well on 2 cores.
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # The unit tests only: no PostgreSQL, MLflow or BentoML (about a minute on 2 cores).
 test-fast: install
