@@ -75,11 +75,10 @@ Result = TypeVar("Result")
 
 
 class Decided(NamedTuple):
-    """One /score request's decision, its feature row and the model that made it."""
+    """One /score request's decision and its feature row."""
 
     result: dict[str, Any]
     features: dict[str, Any]
-    model_name: str
 
 
 BATCH_SIZE_METRIC = "credit_risk_score_micro_batch_size"
@@ -159,7 +158,6 @@ class CreditRiskService:
 
     def _log(
         self,
-        model_name: str,
         apps: Sequence[Application],
         results: Sequence[dict[str, Any]],
         rows: Sequence[dict[str, Any]],
@@ -170,7 +168,7 @@ class CreditRiskService:
                 result,
                 features=features,
                 customer_id=app.customer_id,
-                model_name=model_name,
+                model_name=self.model_name,
                 request_source=source,
             )
 
@@ -185,12 +183,12 @@ class CreditRiskService:
         loaded = self.champion.current
         try:
             results, rows, _ = self._score(loaded, list(apps))
-            return [Decided(r, f, loaded.name) for r, f in zip(results, rows, strict=True)]
+            return [Decided(r, f) for r, f in zip(results, rows, strict=True)]
         except CustomerLookupError:
             unavailable = _unavailable()
         strangers = [app for app in apps if app.customer_id is None]
         results, rows, _ = self._score(loaded, strangers) if strangers else ([], [], None)
-        decided = iter(Decided(r, f, loaded.name) for r, f in zip(results, rows, strict=True))
+        decided = iter(Decided(r, f) for r, f in zip(results, rows, strict=True))
         return [unavailable if app.customer_id is not None else next(decided) for app in apps]
 
     def _score_or_503(
@@ -218,7 +216,7 @@ class CreditRiskService:
         decided = await self.batcher(app)
         if await ctx.request.is_disconnected():
             return _client_gone(ctx)
-        self._log(decided.model_name, [app], [decided.result], [decided.features], "score")
+        self._log([app], [decided.result], [decided.features], "score")
         return ScoreResponse(**decided.result)
 
     @bentoml.api(input_spec=BatchRequest)
@@ -232,7 +230,7 @@ class CreditRiskService:
         results, rows, _ = await self._in_thread(lambda: self._score_or_503(loaded, applications))
         if await ctx.request.is_disconnected():
             return _client_gone(ctx)
-        self._log(loaded.name, applications, results, rows, "score_batch")
+        self._log(applications, results, rows, "score_batch")
         return BatchResponse(results=[ScoreResponse(**r) for r in results])
 
     @bentoml.api(input_spec=Application)
@@ -258,7 +256,7 @@ class CreditRiskService:
         explanation, results, rows = await self._in_thread(work)
         if await ctx.request.is_disconnected():
             return _client_gone(ctx)
-        self._log(loaded.name, [app], results, rows, "explain")
+        self._log([app], results, rows, "explain")
         return explanation
 
     @bentoml.api
