@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cli.local_stack.processes import stop_group
 from credit_risk.addresses import free_ports
 
 CONCURRENCY = (1, 8, 32, 64)
@@ -184,6 +184,11 @@ def _drive_in_process(
     return figures
 
 
+def _stop(child: subprocess.Popen[Any]) -> None:
+    stop_group(child.pid, timeout=30)
+    child.wait()
+
+
 def _start(command: list[str], env: dict[str, str], ready: str, log: Path) -> subprocess.Popen[Any]:
     import httpx
 
@@ -207,15 +212,6 @@ def _start(command: list[str], env: dict[str, str], ready: str, log: Path) -> su
         time.sleep(0.5)
     _stop(child)
     raise RuntimeError(f"{command[0]} not ready in 180 s: {log.read_text()[-2000:]}")
-
-
-def _stop(child: subprocess.Popen[Any]) -> None:
-    os.killpg(child.pid, signal.SIGTERM)
-    try:
-        child.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait(10)
 
 
 def _prepare(dsn: str, store: str, work: Path, applications: int) -> None:

@@ -4,7 +4,6 @@ the `bentoml serve` process itself."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from cli.local_stack.processes import stop_group
 from credit_risk.addresses import free_ports
 from credit_risk.database import ConnectionParts, build_dsn, connect, parse_dsn, sqlalchemy_url
 
@@ -94,19 +94,8 @@ def bentoml_serve(
             _wait_ready(base, child, log_path)
             yield RunningService(base=base, pid=child.pid, log=log_path)
         finally:
-            stop_service(child)
-
-
-def stop_service(child: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, as an orchestrator stops a pod; SIGKILL only if it hangs."""
-    if child.poll() is not None:
-        return
-    os.killpg(child.pid, signal.SIGTERM)
-    try:
-        child.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait(5)
+            stop_group(child.pid)  # SIGTERM, as an orchestrator stops a pod
+            child.wait()
 
 
 def _wait_ready(base: str, child: subprocess.Popen[bytes], log_path: Path) -> None:
