@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from credit_risk.database import EmbeddedPostgres, connect, ensure_database, with_database
+from tests.books import BookTemplates
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +72,14 @@ def environment(values: dict[str, str]) -> Iterator[dict[str, str]]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def books(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BookTemplates]:
+    """The generated books of tests/books.py, each built once per test process."""
+    templates = BookTemplates(pg_server, tmp_path_factory.mktemp("books"))
+    yield templates
+    templates.drop_all()
 
 
 @pytest.fixture

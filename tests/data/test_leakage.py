@@ -17,9 +17,7 @@ import pytest
 
 from credit_risk.database import connect
 from credit_risk.feature_build import build_features
-from credit_risk.synthetic.config import GeneratorConfig
-from credit_risk.synthetic.loader import load_raw
-from tests.conftest import drop_database, make_database
+from tests.books import STANDARD, BookTemplates
 
 pytestmark = pytest.mark.integration
 
@@ -60,14 +58,12 @@ def _features(dsn: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def rewound(
-    pg_server: str, tmp_path_factory: pytest.TempPathFactory
+    books: BookTemplates, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, date, int]]:
     """Features before and after rewinding the raw data to the cutoff, and rows made unpaid."""
-    dsn = make_database(pg_server, "leakage")
+    dsn = books.copy(STANDARD, "leakage")
     target: Path = tmp_path_factory.mktemp("dbt-target")
     try:
-        load_raw(dsn, GeneratorConfig(applications=3_000, seed=5))
-        build_features(dsn, target_path=target)
         before = _features(dsn)
         cutoff = sorted(before["applied_on"])[len(before) // 2]
         with connect(dsn) as conn:
@@ -80,7 +76,7 @@ def rewound(
         build_features(dsn, select="+application_features", target_path=target)
         after = _features(dsn)
     finally:
-        drop_database(pg_server, dsn)
+        books.drop(dsn)
     assert unpaid is not None
     yield before, after, cutoff, int(unpaid[0])
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import make_database
+from tests.books import STANDARD, BookTemplates
 
 
 @dataclass(frozen=True)
@@ -40,18 +40,13 @@ def promote_trained(
     return int(version.version), result
 
 
-def served_champion(pg_server: str, mlflow_tracking_uri: str, work: Path) -> Champion:
-    """Generated data, dbt features and a promoted LightGBM champion (a session fixture)."""
+def served_champion(books: BookTemplates, work: Path) -> Champion:
+    """A copy of the standard book and a promoted LightGBM champion (a session fixture)."""
     import mlflow
 
-    from credit_risk.feature_build import build_features
     from credit_risk.labelled_features import load_training_frame
-    from credit_risk.synthetic.config import GeneratorConfig
-    from credit_risk.synthetic.loader import load_raw
 
-    dsn = make_database(pg_server, "serving")
-    load_raw(dsn, GeneratorConfig(applications=3000, seed=21))
-    build_features(dsn, target_path=work / "dbt-target")
+    dsn = books.copy(STANDARD, "serving")
     experiment = f"serving-{uuid.uuid4().hex[:8]}"
     mlflow.create_experiment(experiment, artifact_location=(work / "artifacts").as_uri())
     name = f"credit-risk-serving-{uuid.uuid4().hex[:6]}"

@@ -9,15 +9,16 @@ from typing import Any
 import pytest
 
 from credit_risk.database import EmbeddedPostgres, connect
+from tests.books import BookTemplates
 from tests.integration.champion import Champion, served_champion
 from tests.integration.service import bentoml_serve, service_env, service_role_uri
 
 
 @pytest.fixture(scope="session")
 def champion(
-    pg_server: str, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
+    books: BookTemplates, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Champion:
-    return served_champion(pg_server, mlflow_tracking_uri, tmp_path_factory.mktemp("champion"))
+    return served_champion(books, tmp_path_factory.mktemp("champion"))
 
 
 @pytest.fixture

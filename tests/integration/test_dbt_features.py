@@ -14,23 +14,20 @@ from credit_risk.database import connect
 from credit_risk.feature_build import FeatureBuildError, FeatureBuildResult, build_features
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
+from tests.books import STANDARD, BookTemplates
 from tests.conftest import drop_database, make_database
 
 pytestmark = pytest.mark.integration
 
-APPLICATIONS = 3_000
+APPLICATIONS = STANDARD.applications
 
 
 @pytest.fixture(scope="module")
-def built(
-    pg_server: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, FeatureBuildResult]]:
-    """One database with generated raw data and a successful build, shared by the module."""
-    dsn = make_database(pg_server, "dbt")
-    load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=11))
-    result = build_features(dsn, target_path=tmp_path_factory.mktemp("dbt-target"))
-    yield dsn, result
-    drop_database(pg_server, dsn)
+def built(books: BookTemplates) -> Iterator[tuple[str, FeatureBuildResult]]:
+    """A copy of the standard book, with the result of the `dbt build` that made its marts."""
+    dsn = books.copy(STANDARD, "dbt")
+    yield dsn, books.build(STANDARD)[1]
+    books.drop(dsn)
 
 
 def _one(dsn: str, sql: str) -> Any:

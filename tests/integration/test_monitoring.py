@@ -21,12 +21,12 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from credit_risk.database import connect
-from tests.conftest import drop_database, environment, make_database, project_environment
+from tests.books import STANDARD, BookTemplates
+from tests.conftest import drop_database, environment, project_environment
 from tests.integration.champion import promote_trained
 
 pytestmark = pytest.mark.integration
 
-APPLICATIONS = 3000
 STABLE = "stable_batch"
 RECESSION = "recession_batch"
 # The synthetic book defaults (15% bad rate) run far above a real lender's appetite (NPA 5%,
@@ -63,13 +63,14 @@ class Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def book(
+    books: BookTemplates,
     pg_server: str,
     mlflow_tracking_uri: str,
     prefect_harness: None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Book]:
     root = Path(tmp_path_factory.mktemp("monitoring"))
-    dsn = make_database(pg_server, "monitoring")
+    dsn = books.copy(STANDARD, "monitoring")
     env = {**project_environment(root, dsn, mlflow_tracking_uri, "monitoring"), **BOOK_LIMITS}
     with environment(env):
         yield _trained_book(dsn, env, root)
@@ -78,15 +79,12 @@ def book(
 
 def _trained_book(dsn: str, env: dict[str, str], root: Path) -> Book:
     """A baseline book with a promoted champion, plus a stable and a recession batch."""
-    from credit_risk.feature_build import build_features
     from credit_risk.labelled_features import load_training_frame
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
     from credit_risk.tracking import ensure_experiment
     from monitoring.current import build_batch
 
-    load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=11))
-    build_features(dsn, target_path=root / "dbt-target")
     experiment = env["CREDIT_MLFLOW__EXPERIMENT"]
     ensure_experiment(experiment, root / "artifacts")
     name = env["CREDIT_MLFLOW__REGISTERED_MODEL"]
@@ -98,12 +96,11 @@ def _trained_book(dsn: str, env: dict[str, str], root: Path) -> Book:
         reason="monitoring tests",
         candidate="logistic_regression",
     )
-    load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=12), schema=STABLE)
-    load_raw(
-        dsn,
-        GeneratorConfig(applications=APPLICATIONS, seed=11, scenario="recession"),
-        schema=RECESSION,
+    load_raw(dsn, GeneratorConfig(applications=STANDARD.applications, seed=12), schema=STABLE)
+    recession = GeneratorConfig(
+        applications=STANDARD.applications, seed=STANDARD.seed, scenario="recession"
     )
+    load_raw(dsn, recession, schema=RECESSION)
     for batch in (STABLE, RECESSION):
         build_batch(dsn, batch, root / "dbt-target")
     return Book(dsn, name, version, root / "reports")

@@ -10,18 +10,13 @@ import pytest
 
 from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.artifact.scoring_model import CreditRiskModel
-from credit_risk.feature_build import build_features
-from credit_risk.labelled_features import load_training_frame
-from credit_risk.synthetic.config import GeneratorConfig
-from credit_risk.synthetic.loader import load_raw
-from tests.conftest import drop_database, make_database
+from tests.books import TRAINING, BookTemplates
 from training.candidates import CANDIDATES
 from training.choose_best import TrainingResult
 from training.train import train_candidates
 
 pytestmark = pytest.mark.integration
 
-APPLICATIONS = 4_000
 METRICS = ("auc", "ks", "gini", "brier", "ece", "pr_auc", "log_loss")
 ARTIFACTS = {
     "decile_table.csv",
@@ -38,13 +33,9 @@ ARTIFACTS = {
 
 
 @pytest.fixture(scope="module")
-def frame(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[pd.DataFrame]:
-    """Mature labelled features from one generated, dbt-built database."""
-    dsn = make_database(pg_server, "training")
-    load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=5))
-    build_features(dsn, target_path=tmp_path_factory.mktemp("dbt-target"))
-    yield load_training_frame(dsn)
-    drop_database(pg_server, dsn)
+def frame(books: BookTemplates) -> pd.DataFrame:
+    """Mature labelled features of the training book."""
+    return books.training_frame(TRAINING)
 
 
 @pytest.fixture(scope="module")

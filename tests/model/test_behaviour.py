@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from credit_risk.feature_build import build_features
-from credit_risk.labelled_features import load_training_frame
-from credit_risk.synthetic.config import GeneratorConfig
-from credit_risk.synthetic.loader import load_raw
-from tests.conftest import drop_database, make_database
+from tests.books import TRAINING, BookTemplates
 from training.candidates import BOOSTING_THREADS, CANDIDATES, GRADIENT_BOOSTING, build_pipeline
 from training.data import Split, time_split
 from training.tune import calibrate
 
 pytestmark = pytest.mark.integration
 
-APPLICATIONS = 4_000
 DTI_STEPS = np.array([0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6])
 RATIOS_RAISED_BY_A_NEW_EMI = ("dti", "emi_to_income", "foir")
 
 
 @pytest.fixture(scope="module")
-def split(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
-    dsn = make_database(pg_server, "behaviour")
-    load_raw(dsn, GeneratorConfig(applications=APPLICATIONS, seed=9))
-    build_features(dsn, target_path=tmp_path_factory.mktemp("dbt-target"))
-    yield time_split(load_training_frame(dsn))
-    drop_database(pg_server, dsn)
+def split(books: BookTemplates) -> Split:
+    return time_split(books.training_frame(TRAINING))
 
 
 @pytest.fixture(scope="module")
