@@ -17,7 +17,7 @@ help:
 	@echo "make test-fast  the unit tests only (no services)"
 	@echo "make bench   run every benchmark in bench/ and write bench/results/"
 	@echo "make docs    build the documentation site into site/ (strict: any warning fails)"
-	@echo "make lint    ruff check and format check, the layers contract (lint-imports), mypy"
+	@echo "make lint    ruff, the layers contract (lint-imports), mypy, sqlfluff on the dbt models"
 	@echo "make up      local stack: PostgreSQL, MLflow, Prefect, served flows, scoring service"
 	@echo "make down    stop the local stack; make status shows it"
 
@@ -45,6 +45,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/sqlfluff lint --processes 2 dbt_project/models
 
 format: install
 	$(BIN)/ruff format .

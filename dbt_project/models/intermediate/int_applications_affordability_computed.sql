@@ -32,8 +32,8 @@ priced as (
         {{ emi('applications.loan_amount', 'applications.interest_rate', 'applications.tenure_months') }} as emi
 
     from applications
-    left join employment on employment.customer_id = applications.customer_id
-    left join collateral on collateral.application_id = applications.application_id
+    left join employment on applications.customer_id = employment.customer_id
+    left join collateral on applications.application_id = collateral.application_id
 
 ),
 

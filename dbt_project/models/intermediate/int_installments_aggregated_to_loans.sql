@@ -31,7 +31,7 @@ installments_due as (
 
     from repayments
     -- a scalar subquery, not a join, so the planner streams repayments instead of buffering them
-    where repayments.due_on <= (select snapshot_on from extract_metadata)
+    where repayments.due_on <= (select extract_metadata.snapshot_on from extract_metadata)
 
 ),
 
@@ -73,12 +73,12 @@ final as (
             else greatest(loans.principal - coalesce(aggregated.principal_repaid, 0), 0)
         end as outstanding_principal,
         aggregated.oldest_unpaid_due_on,
-        coalesce((select snapshot_on from extract_metadata) - aggregated.oldest_unpaid_due_on, 0)
+        coalesce((select extract_metadata.snapshot_on from extract_metadata) - aggregated.oldest_unpaid_due_on, 0)
             as days_past_due,
-        (select snapshot_on from extract_metadata) as snapshot_on
+        (select extract_metadata.snapshot_on from extract_metadata) as snapshot_on
 
     from loans
-    left join aggregated on aggregated.loan_id = loans.loan_id
+    left join aggregated on loans.loan_id = aggregated.loan_id
 
 )
 

@@ -73,8 +73,8 @@ applicants as (
         ) }} as years_employed
 
     from applications
-    inner join customers on customers.customer_id = applications.customer_id
-    left join employment on employment.customer_id = applications.customer_id
+    inner join customers on applications.customer_id = customers.customer_id
+    left join employment on applications.customer_id = employment.customer_id
 
 ),
 
@@ -140,10 +140,10 @@ final as (
         {{ age_band('applicants.age_years') }} as age_band
 
     from applicants
-    inner join affordability on affordability.application_id = applicants.application_id
-    inner join bureau on bureau.application_id = applicants.application_id
-    inner join history on history.application_id = applicants.application_id
-    left join guarantors on guarantors.application_id = applicants.application_id
+    inner join affordability on applicants.application_id = affordability.application_id
+    inner join bureau on applicants.application_id = bureau.application_id
+    inner join history on applicants.application_id = history.application_id
+    left join guarantors on applicants.application_id = guarantors.application_id
 
 )
 

@@ -53,21 +53,21 @@ windows as (
         loans.application_id,
         first_disbursements.disbursed_on,
         (first_disbursements.disbursed_on + interval '12 months')::date as observation_end_on,
-        (select snapshot_on from extract_metadata) as snapshot_on
+        (select extract_metadata.snapshot_on from extract_metadata) as snapshot_on
 
     from loans
-    inner join first_disbursements on first_disbursements.loan_id = loans.loan_id
+    inner join first_disbursements on loans.loan_id = first_disbursements.loan_id
 
 ),
 
 defaults as (
 
-    select distinct
-        windows.loan_id
+    select distinct windows.loan_id
 
     from windows
-    inner join repayments on repayments.loan_id = windows.loan_id
-    where repayments.due_on + 90 <= least(windows.observation_end_on, windows.snapshot_on)
+    inner join repayments on windows.loan_id = repayments.loan_id
+    where
+        repayments.due_on + 90 <= least(windows.observation_end_on, windows.snapshot_on)
         and (repayments.paid_on is null or repayments.paid_on >= repayments.due_on + 90)
 
 ),
@@ -83,7 +83,7 @@ final as (
         windows.observation_end_on <= windows.snapshot_on as is_mature
 
     from windows
-    left join defaults on defaults.loan_id = windows.loan_id
+    left join defaults on windows.loan_id = defaults.loan_id
 
 )
 

@@ -19,10 +19,10 @@ grouped as (
         performance.origination_month,
         count(*) as loans,
         count(*) filter (where labels.is_mature) as mature_loans,
-        count(*) filter (where labels.is_mature and labels.is_default) as defaults
+        count(*) filter (where labels.is_mature and labels.is_default) as defaulted_loans
 
     from labels
-    inner join performance on performance.loan_id = labels.loan_id
+    inner join performance on labels.loan_id = performance.loan_id
     group by performance.origination_month
 
 ),
@@ -33,8 +33,8 @@ final as (
         origination_month,
         loans,
         mature_loans,
-        defaults,
-        {{ safe_divide('defaults', 'mature_loans') }} as default_rate
+        defaulted_loans,
+        {{ safe_divide('defaulted_loans', 'mature_loans') }} as default_rate
 
     from grouped
 

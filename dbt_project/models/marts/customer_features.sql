@@ -52,7 +52,7 @@ anchors as not materialized (
     select
         customer_id as anchor_id,
         customer_id,
-        (select snapshot_on + 1 from extract_metadata) as as_of_on
+        (select extract_metadata.snapshot_on + 1 from extract_metadata) as as_of_on
 
     from customers
 
@@ -109,8 +109,8 @@ final as (
         history.prior_rejections_12m
 
     from anchors
-    inner join bureau on bureau.anchor_id = anchors.anchor_id
-    inner join history on history.anchor_id = anchors.anchor_id
+    inner join bureau on anchors.anchor_id = bureau.anchor_id
+    inner join history on anchors.anchor_id = history.anchor_id
 
 )
 

@@ -31,7 +31,7 @@ recent_installments as (
 
     from repayments
     -- a scalar subquery, not a join, so the planner streams repayments instead of buffering them
-    where repayments.due_on <= (select snapshot_on from extract_metadata)
+    where repayments.due_on <= (select extract_metadata.snapshot_on from extract_metadata)
 
 ),
 
@@ -63,7 +63,7 @@ final as (
         loans.outstanding_principal
 
     from last_three
-    inner join loans on loans.loan_id = last_three.loan_id
+    inner join loans on last_three.loan_id = loans.loan_id
     where loans.loan_status in ('active', 'defaulted')
 
 )

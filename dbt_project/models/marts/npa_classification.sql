@@ -52,7 +52,7 @@ final as (
         npa_tracking.npa_classification as recorded_npa_classification
 
     from classified
-    left join npa_tracking on npa_tracking.loan_id = classified.loan_id
+    left join npa_tracking on classified.loan_id = npa_tracking.loan_id
 
 )
 

@@ -39,8 +39,7 @@ application_totals as (
 
 disbursement_totals as (
 
-    select
-        coalesce(sum(disbursed_amount), 0) as disbursed_amount
+    select coalesce(sum(disbursed_amount), 0) as disbursed_amount
 
     from disbursements
 
