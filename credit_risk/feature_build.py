@@ -98,7 +98,10 @@ def build_features(
         DBT_PROJECT_DIR,
     )
     started = time.perf_counter()
-    outcome = dbtRunner(callbacks=[progress]).invoke(args)
+    try:
+        outcome = dbtRunner(callbacks=[progress]).invoke(args)
+    finally:
+        _close_dbt_log_files()
     seconds = time.perf_counter() - started
 
     results = list(getattr(outcome.result, "results", None) or [])
@@ -123,6 +126,24 @@ def build_features(
         raise FeatureBuildError(result)
     log.info("dbt build succeeded in %.1f s: %s", seconds, _summary(counts))
     return result
+
+
+def _close_dbt_log_files() -> None:
+    """Close the dbt.log handle an in-process build leaves open.
+
+    dbt replaces its file logger at the next invocation by clearing the handler list without
+    closing it, so a process that builds more than once (flows, tests) leaks one file per build.
+    """
+    from dbt_common.events.event_manager_client import get_event_manager
+
+    for dbt_logger in getattr(get_event_manager(), "loggers", []):
+        python_logger = getattr(dbt_logger, "_python_logger", None)
+        if not isinstance(python_logger, logging.Logger):
+            continue
+        for handler in list(python_logger.handlers):
+            if isinstance(handler, logging.FileHandler):
+                handler.close()
+                python_logger.removeHandler(handler)
 
 
 def check_build_vars(vars: Mapping[str, str]) -> None:
