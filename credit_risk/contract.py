@@ -236,7 +236,7 @@ FEATURES: tuple[Feature, ...] = (
         "Collateral was pledged.",
         unit="flag",
         reason_group="security",
-        adverse=-1,
+        monotone=-1,
     ),
     _f(
         "has_guarantor",
@@ -246,7 +246,7 @@ FEATURES: tuple[Feature, ...] = (
         "A guarantor backs the loan.",
         unit="flag",
         reason_group="security",
-        adverse=-1,
+        monotone=-1,
     ),
     _f(
         "residual_income",
@@ -352,7 +352,7 @@ FEATURES: tuple[Feature, ...] = (
         "No bureau report exists for the applicant.",
         unit="flag",
         reason_group="credit_history",
-        adverse=1,
+        monotone=1,
     ),
     _f(
         "bureau_score",
@@ -538,7 +538,7 @@ FEATURES: tuple[Feature, ...] = (
         "An earlier loan reached 90+ days past due before the application.",
         unit="flag",
         reason_group="history_with_us",
-        adverse=1,
+        monotone=1,
     ),
     _f(
         "prior_applications_12m",

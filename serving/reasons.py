@@ -9,6 +9,8 @@ Base value + contributions = the raw margin, which is what the calibrator turns 
   large LightGBM batches once per distinct path through each tree (serving.treeshap).
 - Logistic regression: coefficient × (x − mean). Scaled columns have training mean 0 by
   construction; one-hot columns are measured against "no level", so the base is the intercept.
+- The WoE scorecard: coefficient × WoE, one column per feature, categories included; WoE 0 is
+  "no evidence", so the base is the intercept, and each impact is that feature's points.
 - Other trees (random forest, sklearn HGB): one shap.TreeExplainer built when the model loads.
 
 Reasons (12 CFR 1002.9) are the contract's reason groups whose contributions sit above those
@@ -338,7 +340,7 @@ def _plain(value: Any) -> Any:
 
 
 def _source(name: str, numeric: tuple[str, ...], categorical: tuple[str, ...]) -> str | None:
-    if name in numeric:
+    if name in numeric or name in categorical:  # a category encoded as one column (its WoE)
         return name
     stripped = name.removeprefix("missingindicator_")
     if stripped in numeric:

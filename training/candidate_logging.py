@@ -8,11 +8,15 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
+import pandas as pd
+
 from credit_risk.artifact.scoring_model import CreditRiskModel
+from training.candidates import BENCHMARK
 from training.evaluate import Evaluation
 from training.model_card import render_model_card
 from training.plan import TrainingPlan
 from training.plots import plot_shap_summary, shap_importance, write_plots
+from training.stability import plot_stability
 from training.tune import SearchResult
 
 __all__ = ["MODEL_PIP_REQUIREMENTS", "log_candidate"]
@@ -32,10 +36,13 @@ def log_candidate(
     calibration: str,
     evaluation: Evaluation,
     model: CreditRiskModel,
+    stability: pd.DataFrame | None = None,
 ) -> None:
     """Log the candidate's setup and results, its report files and the model to the active run."""
     _log_setup_and_metrics(plan, found, calibration, evaluation)
-    _log_reports(plan, found, calibration, evaluation)
+    _log_reports(plan, found, calibration, evaluation, stability)
+    if found.candidate == BENCHMARK:
+        _log_scorecard(plan, model)
     _log_model(plan, found.candidate, calibration, evaluation, model)
 
 
@@ -69,7 +76,11 @@ def _log_setup_and_metrics(
 
 
 def _log_reports(
-    plan: TrainingPlan, found: SearchResult, calibration: str, evaluation: Evaluation
+    plan: TrainingPlan,
+    found: SearchResult,
+    calibration: str,
+    evaluation: Evaluation,
+    stability: pd.DataFrame | None,
 ) -> None:
     """Plots, SHAP importance, decile and threshold tables, and the model card."""
     import mlflow
@@ -87,6 +98,9 @@ def _log_reports(
         evaluation.deciles.to_csv(folder / "decile_table.csv", index=False)
         evaluation.validation_sweep.to_csv(folder / "threshold_curve.csv", index=False)
         evaluation.test_sweep.to_csv(folder / "threshold_curve_test.csv", index=False)
+        if stability is not None:
+            stability.to_csv(folder / "stability.csv", index=False)
+            plot_stability(stability, folder / "plots" / "stability.png")
         (folder / "model_card.md").write_text(
             render_model_card(
                 candidate=found.candidate,
@@ -99,9 +113,32 @@ def _log_reports(
                 calibration=calibration,
                 split_kind=split.kind,
                 lineage=plan.lineage,
+                stability=stability,
             )
         )
         mlflow.log_artifacts(tmp)
+
+
+def _log_scorecard(plan: TrainingPlan, model: CreditRiskModel) -> None:
+    """The benchmark's binning table, IV report and points table, as files and MLflow tables."""
+    import mlflow
+
+    from training.scorecard_tables import write_scorecard_tables
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tables = write_scorecard_tables(
+            model.calibrated, model.pipeline, plan.scaling, Path(tmp) / "scorecard"
+        )
+        mlflow.log_artifacts(tmp)
+    for name, table in tables.items():
+        mlflow.log_table(table, artifact_file=f"scorecard/{name}.json")
+    iv = tables["iv_report"]
+    mlflow.log_metrics(
+        {
+            "scorecard_characteristics": float(iv["in_model"].sum()),
+            "scorecard_total_iv": float(iv["iv"].sum()),
+        }
+    )
 
 
 def _log_model(
@@ -125,7 +162,10 @@ def _log_model(
         name="model",
         signature=infer_signature(example, model.predict_proba(example)),
         input_example=example,
-        pip_requirements=list(MODEL_PIP_REQUIREMENTS),
+        pip_requirements=[
+            *MODEL_PIP_REQUIREMENTS,
+            *([f"optbinning=={version('optbinning')}"] if name == BENCHMARK else []),
+        ],
         pyfunc_predict_fn="predict_proba",
         metadata={
             "candidate": name,

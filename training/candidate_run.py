@@ -6,13 +6,17 @@ import logging
 import time
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from credit_risk.artifact.scoring_model import CreditRiskModel
 from training.candidate_logging import log_candidate
-from training.candidates import BOOSTING_THREADS
+from training.candidates import BOOSTING_THREADS, CANDIDATES
 from training.evaluate import Evaluation, evaluate
 from training.monotonicity import monotone_violations, worst_violation
 from training.plan import TrainingPlan
 from training.reason_reference import cut_off_reference
+from training.stability import stability_table, stress_metrics
 from training.tune import calibrate, search
 
 __all__ = ["CandidateOutcome", "train_candidate"]
@@ -28,9 +32,11 @@ class CandidateOutcome:
     run_id: str
     metrics: dict[str, float]
     threshold: float
+    # Calibrated PDs on the validation rows, in order: for paired comparisons when choosing.
+    validation_scores: npt.NDArray[np.float64] | None = None
 
 
-def _train_one(plan: TrainingPlan, name: str) -> Evaluation:
+def _train_one(plan: TrainingPlan, name: str) -> tuple[Evaluation, npt.NDArray[np.float64]]:
     """Search, calibrate, evaluate and log one candidate inside the active nested run."""
     import mlflow
 
@@ -52,7 +58,10 @@ def _train_one(plan: TrainingPlan, name: str) -> Evaluation:
 
     started = time.perf_counter()
     calibrated, method = calibrate(
-        found.pipeline, split.validation, split.validation[target].astype(int), plan.calibration
+        found.pipeline,
+        split.validation,
+        split.validation[target].astype(int),
+        CANDIDATES[name].calibration or plan.calibration,
     )
     timings["calibrate_seconds"] = time.perf_counter() - started
 
@@ -62,7 +71,14 @@ def _train_one(plan: TrainingPlan, name: str) -> Evaluation:
     worst, share = worst_violation(shares)
     evaluation.metrics["val_monotone_violation_share"] = share
     if worst is not None and share > 0:
-        log.warning("%s: risk moves against %s for %.1f%% of rows", name, worst, 100 * share)
+        broken = {f: round(v, 4) for f, v in shares.items() if v > 0}
+        mlflow.set_tag("monotone_violations", str(broken)[:5000])
+        log.warning(
+            "%s: risk moves against %s for %.1f%% of rows; it cannot become the champion",
+            name,
+            worst,
+            100 * share,
+        )
     model = CreditRiskModel(
         calibrated,
         found.pipeline,
@@ -74,10 +90,18 @@ def _train_one(plan: TrainingPlan, name: str) -> Evaluation:
             calibrated, split.validation, spec.columns, evaluation.threshold.threshold
         ),
     )
+    stability = stability_table(
+        calibrated,
+        split,
+        target=target,
+        threshold=evaluation.threshold.threshold,
+        stress=plan.stress,
+    )
+    evaluation.metrics.update(stress_metrics(stability))
     timings["evaluate_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    log_candidate(plan, found, method, evaluation, model)
+    log_candidate(plan, found, method, evaluation, model, stability)
     timings["log_seconds"] = time.perf_counter() - started
     mlflow.log_metrics(timings)
     m = evaluation.metrics
@@ -96,7 +120,8 @@ def _train_one(plan: TrainingPlan, name: str) -> Evaluation:
         m["test_ks"],
         evaluation.threshold.threshold,
     )
-    return evaluation
+    scores = np.asarray(calibrated.predict_proba(split.validation), dtype=np.float64)[:, 1]
+    return evaluation, scores
 
 
 def train_candidate(plan: TrainingPlan, name: str) -> CandidateOutcome:
@@ -120,7 +145,7 @@ def train_candidate(plan: TrainingPlan, name: str) -> CandidateOutcome:
             threadpool_limits(BOOSTING_THREADS),
         ):
             run_id = run.info.run_id
-            evaluation = _train_one(plan, name)
+            evaluation, scores = _train_one(plan, name)
     except Exception as exc:
         log.exception("%s: training failed", name)
         if run_id is not None:
@@ -131,4 +156,5 @@ def train_candidate(plan: TrainingPlan, name: str) -> CandidateOutcome:
         run_id=run_id,
         metrics={k: v for k, v in evaluation.metrics.items() if k.startswith(("val_", "test_"))},
         threshold=evaluation.threshold.threshold,
+        validation_scores=scores,
     )

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from training.candidate_run import CandidateOutcome
-from training.plan import TrainingPlan
+import pandas as pd
 
-__all__ = ["TrainingResult", "abandon_training", "best_candidate", "finish_training"]
+from training.candidate_run import CandidateOutcome
+from training.candidates import BENCHMARK
+from training.plan import TrainingPlan
+from training.significance import auc_gain
+
+__all__ = [
+    "NoEligibleCandidateError",
+    "TrainingResult",
+    "abandon_training",
+    "best_candidate",
+    "excluded_candidates",
+    "finish_training",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +42,87 @@ class TrainingResult:
     run_ids: dict[str, str] = field(default_factory=dict)  # candidate → nested run id
     boundaries: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # candidate → error message
+    benchmark_run_id: str | None = None  # the scorecard's nested run, the first gate's benchmark
 
 
-def best_candidate(metrics: dict[str, dict[str, float]]) -> str:
-    """Highest validation AUC among monotone candidates; ties go to the lower validation Brier.
+class NoEligibleCandidateError(RuntimeError):
+    """Every trained candidate breaks a monotone direction (or was not asked for)."""
 
-    A candidate whose risk can fall as DTI (or any monotone feature) rises is not eligible while
-    another one respects every direction.
+
+def excluded_candidates(
+    metrics: dict[str, dict[str, float]], selectable: Sequence[str] | None = None
+) -> dict[str, str]:
+    """Candidate → why it may not become the champion; the rest are eligible."""
+    reasons: dict[str, str] = {}
+    for name, values in metrics.items():
+        share = values.get("val_monotone_violation_share", 0.0)
+        if share > 0:
+            reasons[name] = (
+                f"risk moves against a monotone direction for {100 * share:.1f}% of "
+                "validation rows (its run's monotone_violations tag names the features)"
+            )
+        elif selectable is not None and name not in selectable:
+            reasons[name] = "trained as the benchmark only"
+    return reasons
+
+
+def best_candidate(
+    metrics: dict[str, dict[str, float]], selectable: Sequence[str] | None = None
+) -> str:
+    """Highest validation AUC among eligible candidates; ties go to the lower validation Brier.
+
+    A candidate whose risk can fall as DTI (or any monotone feature) rises is never eligible;
+    nor is one outside `selectable` (the benchmark, when not asked for).
     """
-    monotone = [n for n in metrics if metrics[n].get("val_monotone_violation_share", 0.0) == 0.0]
-    if not monotone:
-        log.warning("no candidate respects every monotone direction; choosing among all")
-    eligible = monotone or list(metrics)
+    excluded = excluded_candidates(metrics, selectable)
+    for name, reason in excluded.items():
+        log.info("%s is not eligible: %s", name, reason)
+    eligible = [n for n in metrics if n not in excluded]
+    if not eligible:
+        raise NoEligibleCandidateError(
+            "no candidate may become the champion: "
+            + "; ".join(f"{n}: {r}" for n, r in excluded.items())
+        )
     return min(
         eligible,
         key=lambda name: (-round(metrics[name]["val_auc"], 10), metrics[name]["val_brier"]),
     )
+
+
+def _prefer_the_benchmark(
+    plan: TrainingPlan,
+    by_name: dict[str, CandidateOutcome],
+    best: str,
+    selectable: Sequence[str],
+) -> tuple[str, str]:
+    """The scorecard, unless `best` beats it beyond noise on validation; and why, in words.
+
+    On a small data set the candidates' validation AUCs sit within sampling noise of each other,
+    so choosing the highest is choosing noise. The transparent model wins unless a more complex
+    one is better with confidence (DeLong's lower bound on the validation AUC gain above zero).
+    """
+    benchmark = by_name.get(BENCHMARK)
+    chosen = by_name[best]
+    if (
+        best == BENCHMARK
+        or BENCHMARK not in selectable
+        or benchmark is None
+        or benchmark.metrics.get("val_monotone_violation_share", 0.0) > 0
+        or benchmark.validation_scores is None
+        or chosen.validation_scores is None
+    ):
+        return best, ""
+    y = plan.split.validation[plan.target].astype(int).to_numpy()
+    gain = auc_gain(y, chosen.validation_scores, benchmark.validation_scores)
+    if gain.lower_bound > 0:
+        return best, ""
+    note = (
+        f"{best} does not beat the scorecard beyond noise on validation (AUC gain "
+        f"{gain.difference:+.4f}, {100 * gain.confidence:.0f}% lower bound {gain.lower_bound:+.4f}"
+        f" on {gain.rows:,} rows): the scorecard is chosen"
+    )
+    log.info(note)
+    return BENCHMARK, note
 
 
 def finish_training(
@@ -60,7 +137,14 @@ def finish_training(
         raise RuntimeError(f"every candidate failed: {failed}")
     by_name = {o.name: o for o in outcomes}
     metrics = {o.name: o.metrics for o in outcomes}
-    best = best_candidate(metrics)
+    selectable = [n for n in metrics if plan.is_selectable(n)]
+    try:
+        best = best_candidate(metrics, selectable)
+    except NoEligibleCandidateError as exc:
+        abandon_training(plan, str(exc))
+        raise
+    excluded = excluded_candidates(metrics, selectable)
+    best, simpler = _prefer_the_benchmark(plan, by_name, best, selectable)
     client = MlflowClient()
     now = int(time.time() * 1000)
     client.log_batch(
@@ -70,8 +154,16 @@ def finish_training(
             for k, v in metrics[best].items()
             if k.endswith(("_auc", "_ks", "_gini", "_brier", "_ece"))
         ],
-        tags=[RunTag("best_candidate", best), RunTag("best_run_id", by_name[best].run_id)],
+        tags=[
+            RunTag("best_candidate", best),
+            RunTag("best_run_id", by_name[best].run_id),
+            *([RunTag("selection_note", simpler[:5000])] if simpler else []),
+            *(RunTag(f"excluded.{n}", reason[:5000]) for n, reason in excluded.items()),
+        ],
     )
+    for name, reason in excluded.items():
+        client.set_tag(by_name[name].run_id, "excluded_reason", reason)
+    log_comparison(plan.parent_run_id, metrics, best, excluded)
     client.set_terminated(plan.parent_run_id, "FINISHED")
     log.info(
         "best candidate: %s (val AUC %.3f, test AUC %.3f, test KS %.3f)",
@@ -93,6 +185,33 @@ def finish_training(
         run_ids={o.name: o.run_id for o in outcomes},
         boundaries=plan.split.boundaries(),
         failed=failed,
+        benchmark_run_id=by_name[BENCHMARK].run_id if BENCHMARK in by_name else None,
+    )
+
+
+COMPARED = ("val_auc", "test_auc", "test_ks", "test_gini", "test_brier", "test_ece")
+
+
+def log_comparison(
+    parent_run_id: str,
+    metrics: dict[str, dict[str, float]],
+    best: str,
+    excluded: dict[str, str],
+) -> None:
+    """Every candidate side by side on the parent run: a table in MLflow's artifact view."""
+    from mlflow import MlflowClient
+
+    rows = [
+        {
+            "candidate": name,
+            **{key: values.get(key) for key in COMPARED},
+            "monotone_violation_share": values.get("val_monotone_violation_share"),
+            "status": "champion candidate" if name == best else excluded.get(name, "eligible"),
+        }
+        for name, values in sorted(metrics.items(), key=lambda kv: -kv[1].get("val_auc", 0.0))
+    ]
+    MlflowClient().log_table(
+        parent_run_id, data=pd.DataFrame(rows), artifact_file="candidates.json"
     )
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+import pandas as pd
+
 from credit_risk.artifact.scaling import ScoreScaling
 from training.evaluate import Evaluation
+from training.stability import STRESS_SEGMENT
 
 __all__ = ["render_model_card"]
 
@@ -53,6 +56,7 @@ def render_model_card(
     calibration: str,
     split_kind: str,
     lineage: Mapping[str, str] | None = None,
+    stability: pd.DataFrame | None = None,
 ) -> str:
     """The model card as Markdown."""
     m = evaluation.metrics
@@ -117,5 +121,45 @@ def render_model_card(
         )
     else:
         parts.append("Not computed: the data has no protected attributes.")
+    if stability is not None:
+        parts += ["## Stability and stress", *_stability_section(stability)]
     parts += ["## Limitations", "\n".join("- " + s.format(kind=split_kind) for s in LIMITATIONS)]
     return "\n\n".join(parts) + "\n"
+
+
+def _figure(value: float, digits: int = 3) -> str:
+    return "-" if pd.isna(value) else f"{value:.{digits}f}"
+
+
+def _stability_section(table: pd.DataFrame) -> list[str]:
+    stressed = table[table["segment"] == STRESS_SEGMENT]
+    if stressed.empty:
+        lead = "No stress scenario in this run (the pipeline builds a recession book for it)."
+    else:
+        row = stressed.iloc[0]
+        lead = (
+            f"Under the recession scenario ({int(row['rows']):,} applications with mature "
+            f"labels) the bad rate is {row['bad_rate']:.1%}, AUC {_figure(row['auc'])}, KS "
+            f"{_figure(row['ks'])}, approval rate {row['approval_rate']:.1%} and score PSI "
+            f"{_figure(row['score_psi'])} against the training months."
+        )
+    rows = [
+        (
+            str(r.segment),
+            str(r.period),
+            f"{int(r.rows):,}",
+            _figure(r.bad_rate),
+            _figure(r.auc),
+            _figure(r.ks),
+            _figure(r.approval_rate),
+            _figure(r.score_psi),
+        )
+        for r in table.itertuples()
+    ]
+    header = ("segment", "month", "rows", "bad rate", "AUC", "KS", "approval", "score PSI")
+    return [
+        lead,
+        "AUC and KS are left out for months with fewer than 10 bads or goods.",
+        "![AUC, bad rate, approval rate and score PSI per month](plots/stability.png)",
+        _table(rows, header),
+    ]

@@ -16,7 +16,7 @@ import pandas as pd
 from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.artifact.scaling import ScoreScaling
 from credit_risk.labelled_features import data_hash
-from training.candidates import CANDIDATES
+from training.candidates import BENCHMARK, CANDIDATES
 from training.data import Split, split_for_training
 from training.threshold import CostMatrix
 from training.tune import CalibrationMethod
@@ -41,7 +41,7 @@ class TrainingPlan:
     experiment_id: str
     parent_run_id: str
     tracking_uri: str
-    candidates: tuple[str, ...]
+    candidates: tuple[str, ...]  # every model trained: the ones asked for and the benchmark
     split: Split
     spec: FeatureSpec
     target: str
@@ -54,6 +54,14 @@ class TrainingPlan:
     scaling: ScoreScaling
     seed: int
     lineage: dict[str, str]
+    # The candidates that may become the champion: the ones asked for (the benchmark is trained
+    # in every run, and selectable only when asked for or when no list is given).
+    selectable: tuple[str, ...] = ()
+    # Labelled features of a stress scenario (a recession book), scored by every candidate.
+    stress: pd.DataFrame | None = None
+
+    def is_selectable(self, name: str) -> bool:
+        return name in (self.selectable or self.candidates)
 
 
 class TrainingOptions(TypedDict, total=False):
@@ -74,6 +82,7 @@ class TrainingOptions(TypedDict, total=False):
     scaling: ScoreScaling
     lineage: dict[str, str] | None
     seed: int
+    stress: pd.DataFrame | None
 
 
 def options_from_settings(training: TrainingSettings) -> TrainingOptions:
@@ -120,6 +129,7 @@ def plan_training(
     scaling: ScoreScaling = DEFAULT_SCALING,
     lineage: dict[str, str] | None = None,
     seed: int = 42,
+    stress: pd.DataFrame | None = None,
 ) -> TrainingPlan:
     """Check the frame, split it, and open the parent run every candidate nests under."""
     import mlflow
@@ -128,10 +138,11 @@ def plan_training(
     from mlflow.tracking.context.registry import resolve_tags
     from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
-    names = candidates or list(CANDIDATES)
-    unknown = [n for n in names if n not in CANDIDATES]
+    asked = candidates or list(CANDIDATES)
+    unknown = [n for n in asked if n not in CANDIDATES]
     if unknown:
         raise ValueError(f"unknown candidates {unknown}; choose from {', '.join(CANDIDATES)}")
+    names = asked if BENCHMARK in asked else [*asked, BENCHMARK]
     spec = spec or FeatureSpec.from_contract()
     _check_frame(frame, target, spec)
     costs = costs or CostMatrix()
@@ -155,6 +166,7 @@ def plan_training(
         **split.boundaries(),
         **split.row_counts(),
         "candidates": ",".join(names),
+        "selectable_candidates": ",".join(asked),
         "cost_false_negative": costs.false_negative,
         "cost_false_positive": costs.false_positive,
         "search_trials": n_trials,
@@ -188,4 +200,6 @@ def plan_training(
         scaling=scaling,
         seed=seed,
         lineage=lineage,
+        selectable=tuple(asked),
+        stress=stress,
     )

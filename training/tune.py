@@ -81,8 +81,10 @@ def search(
     """
     if n_trials < 1:
         raise ValueError(f"n_trials: must be at least 1, got {n_trials}")
-    X_search, y_search = stratified_sample(X, y, sample_rows, seed)
     spec = spec or FeatureSpec.from_contract()
+    if not CANDIDATES[candidate].space:
+        return _fit_fixed(candidate, X, y, spec, seed)
+    X_search, y_search = stratified_sample(X, y, sample_rows, seed)
     started = time.perf_counter()
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     space = CANDIDATES[candidate].space
@@ -117,6 +119,25 @@ def search(
         params=dict(best.params),
         cv_auc=float(best.value),
         trials=len(completed),
+        seconds=time.perf_counter() - started,
+        pipeline=pipeline,
+    )
+
+
+def _fit_fixed(
+    candidate: str, X: pd.DataFrame, y: pd.Series, spec: FeatureSpec, seed: int
+) -> SearchResult:
+    """A candidate with nothing to search (the scorecard): one fit on all of train, no CV."""
+    started = time.perf_counter()
+    pipeline = build_pipeline(candidate, spec, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        pipeline.fit(X, y)
+    return SearchResult(
+        candidate=candidate,
+        params={},
+        cv_auc=float("nan"),
+        trials=0,
         seconds=time.perf_counter() - started,
         pipeline=pipeline,
     )

@@ -8,7 +8,14 @@ import pytest
 
 from credit_risk import contract
 from credit_risk.artifact.feature_spec import PROTECTED, FeatureSpec
-from training.candidates import CANDIDATES, GRADIENT_BOOSTING, build_pipeline, default_params
+from credit_risk.artifact.linear import SignConstrainedLogisticRegression
+from training.candidates import (
+    BENCHMARK,
+    CANDIDATES,
+    GRADIENT_BOOSTING,
+    build_pipeline,
+    default_params,
+)
 from training.tune import calibrate, search
 
 SMALL = {
@@ -17,6 +24,7 @@ SMALL = {
     "lightgbm": {"model__n_estimators": 20},
     "hist_gradient_boosting": {"model__max_iter": 20},
     "logistic_regression": {},
+    "scorecard": {},
 }
 
 
@@ -48,17 +56,56 @@ def frame() -> pd.DataFrame:
     return contract_frame()
 
 
-def test_registry_has_the_five_candidates_with_search_spaces() -> None:
+def test_registry_has_five_searched_candidates_and_the_fixed_scorecard() -> None:
     assert set(CANDIDATES) == {
         "logistic_regression",
+        "scorecard",
         "random_forest",
         "xgboost",
         "lightgbm",
         "hist_gradient_boosting",
     }
     for name, candidate in CANDIDATES.items():
-        assert candidate.space, name
+        assert bool(candidate.space) == (name != BENCHMARK), name
         assert set(default_params(name)) == set(candidate.space)
+    assert CANDIDATES[BENCHMARK].calibration == "sigmoid"
+
+
+def test_logistic_regression_drops_a_column_that_enters_with_the_wrong_sign() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4000, 2))
+    # The second column carries risk in the opposite direction to the one required.
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(x[:, 0] - x[:, 1])))).astype(int)
+    free = SignConstrainedLogisticRegression().fit(x, y)
+    assert free.coef_[0][1] < 0 and free.dropped_ == []
+    held = SignConstrainedLogisticRegression(leading_signs=[1, 1]).fit(x, y)
+    assert held.dropped_ == [1] and held.coef_[0][1] == 0.0 and held.coef_[0][0] > 0
+
+
+def test_the_scorecard_bins_are_monotone_and_its_points_add_up_to_the_score(
+    frame: pd.DataFrame,
+) -> None:
+    from credit_risk.artifact.scaling import ScoreScaling
+    from training.scorecard_tables import points_table, score_from_points
+
+    train, validation = frame.iloc[:400], frame.iloc[400:]
+    pipeline = build_pipeline(BENCHMARK).fit(train, train["is_default"])
+    calibrated, _ = calibrate(pipeline, validation, validation["is_default"], "sigmoid")
+    woe = pipeline.named_steps["preprocess"]
+    bins = woe.binning_table()
+    dti = bins[(bins["feature"] == "dti") & (bins["bin"] != "Missing")]
+    assert len(dti) >= 2 and dti["default_rate"].is_monotonic_increasing
+    assert (pipeline.named_steps["model"].coef_ <= 0).all()
+    iv = woe.iv_table()
+    assert iv.iloc[0]["feature"] == "dti"  # the only driver of default here
+    scaling = ScoreScaling()
+    table = points_table(calibrated, pipeline, scaling)
+    assert set(table["feature"]) == set(woe.columns)
+    rows = validation.head(50)
+    from_points = score_from_points(calibrated, pipeline, scaling, rows)
+    probability = calibrated.predict_proba(rows)[:, 1]
+    exact = scaling.offset + scaling.factor * np.log((1 - probability) / probability)
+    np.testing.assert_allclose(from_points, exact, rtol=0, atol=1e-8)
 
 
 def test_unknown_candidate_is_a_clear_error() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from training.choose_best import best_candidate
+from training.choose_best import NoEligibleCandidateError, best_candidate, excluded_candidates
 from training.monotonicity import monotone_violations, worst_violation
 
 
@@ -63,5 +64,42 @@ def test_best_skips_candidates_that_break_monotonicity() -> None:
         "linear": {"val_auc": 0.84, "val_brier": 0.10, "val_monotone_violation_share": 0.0},
     }
     assert best_candidate(metrics) == "boost"
-    everyone_breaks = {k: {**v, "val_monotone_violation_share": 0.5} for k, v in metrics.items()}
-    assert best_candidate(everyone_breaks) == "forest"
+    assert "against a monotone direction for 2.0%" in excluded_candidates(metrics)["forest"]
+
+
+def test_a_direction_breaking_candidate_is_never_selected_even_when_all_break() -> None:
+    everyone_breaks = {
+        "forest": {"val_auc": 0.90, "val_brier": 0.10, "val_monotone_violation_share": 0.5},
+        "linear": {"val_auc": 0.84, "val_brier": 0.10, "val_monotone_violation_share": 0.01},
+    }
+    with pytest.raises(NoEligibleCandidateError, match=r"forest: risk moves against .* 50\.0%"):
+        best_candidate(everyone_breaks)
+
+
+def test_the_benchmark_is_selectable_only_when_asked_for() -> None:
+    metrics = {
+        "scorecard": {"val_auc": 0.86, "val_brier": 0.10, "val_monotone_violation_share": 0.0},
+        "lightgbm": {"val_auc": 0.85, "val_brier": 0.10, "val_monotone_violation_share": 0.0},
+    }
+    assert best_candidate(metrics) == "scorecard"
+    assert best_candidate(metrics, selectable=["lightgbm"]) == "lightgbm"
+    assert excluded_candidates(metrics, ["lightgbm"]) == {
+        "scorecard": "trained as the benchmark only"
+    }
+
+
+def test_a_flag_is_checked_too() -> None:
+    frame = FRAME.assign(has_prior_default=[True, False] * 25)
+    wrong = _Model(lambda f: _sigmoid(-2.0 * f["has_prior_default"].astype(float)))
+    right = _Model(lambda f: _sigmoid(2.0 * f["has_prior_default"].astype(float)))
+    features = [*FEATURES, "has_prior_default"]
+    assert monotone_violations(wrong, frame, features)["has_prior_default"] == 1.0
+    assert monotone_violations(right, frame, features)["has_prior_default"] == 0.0
+
+
+def test_every_row_is_checked_not_a_sample() -> None:
+    # One row in 1,000 breaks the direction; a 400-row sample would usually miss it.
+    frame = pd.DataFrame({"dti": np.linspace(0.0, 1.0, 5000), "loan_purpose": "home"})
+    odd = frame["dti"].iloc[2500]
+    model = _Model(lambda f: np.where(np.isclose(f["dti"], odd), 0.9, _sigmoid(f["dti"])))
+    assert monotone_violations(model, frame, ["dti"])["dti"] == 1 / 5000

@@ -209,11 +209,12 @@ def _frame(n: int, seed: int = 0) -> tuple[list[dict[str, object]], np.ndarray]:
     return rows, y
 
 
-@pytest.fixture(scope="module", params=["lightgbm", "xgboost", "logistic_regression"])
+@pytest.fixture(scope="module", params=["lightgbm", "xgboost", "logistic_regression", "scorecard"])
 def fitted(request: pytest.FixtureRequest) -> tuple[Explainer, pd.DataFrame, object]:
     rows, y = _frame(400)
     spec = FeatureSpec.from_contract()
-    params = {} if request.param == "logistic_regression" else {"model__n_estimators": 30}
+    linear = request.param in ("logistic_regression", "scorecard")
+    params = {} if linear else {"model__n_estimators": 30}
     pipeline = build_pipeline(request.param, spec, params)
     X = rows_frame(rows)
     pipeline.fit(X, y)
@@ -228,6 +229,10 @@ def test_one_hot_and_indicator_columns_sum_into_their_feature(fitted: tuple) -> 
     assert by_feature.shape == (20, len(explainer.features))
     names = list(explainer.encoded_names)
     purpose = [i for i, n in enumerate(names) if n.startswith("loan_purpose_")]
+    if "loan_purpose" in names:  # the scorecard: one WoE column per feature, categories too
+        assert names == list(explainer.features)
+        np.testing.assert_allclose(by_feature, by_column)
+        return
     assert len(purpose) == len(contract.LOAN_PURPOSES)
     col = explainer.features.index("loan_purpose")
     # XGBoost reports contributions in float32.
