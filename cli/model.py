@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from credit_risk.environment import Runtime
 
 app = typer.Typer(
-    help="Inspect versions, promote or roll back the champion, read the promotion log."
+    help=(
+        "Inspect versions, promote or roll back the champion, approve or reject a waiting "
+        "challenger, read the promotion log."
+    )
 )
 
 NameOption = Annotated[
@@ -107,15 +110,30 @@ def info(
 @app.command()
 def promote(
     ctx: typer.Context,
-    version: Annotated[int, typer.Option("--version", help="Version to make the champion.")],
+    version: Annotated[
+        int | None, typer.Option("--version", help="Version to make the champion.")
+    ] = None,
+    challenger: Annotated[
+        bool, typer.Option("--challenger", help="The version holding the challenger alias.")
+    ] = False,
     reason: ReasonOption = None,
     name: NameOption = None,
 ) -> None:
     """Make a version the champion by hand (no gate); logged as 'manual_promote'."""
     runtime, model_name = _setup(ctx, name)
+    from credit_risk.model_registry import CHALLENGER
     from training.registry.manual import cli_actor, promote_version
+    from training.registry.versions import list_versions
 
+    if (version is None) == (not challenger):
+        typer.echo("error: pass either --version N or --challenger", err=True)
+        raise typer.Exit(2)
     with user_errors():
+        if version is None:
+            held = [int(mv.version) for mv, a in list_versions(model_name) if CHALLENGER in a]
+            if not held:
+                raise ValueError(f"model {model_name} has no challenger; train one first")
+            version = held[0]
         change = promote_version(
             version,
             actor=cli_actor(),
@@ -142,6 +160,60 @@ def rollback(ctx: typer.Context, reason: ReasonOption = None, name: NameOption =
         f"{model_name}: champion {_v(change.previous_champion_version)} → "
         f"{change.new_champion_version} rolled back (promotion log entry {change.log_id})"
     )
+
+
+ByOption = Annotated[
+    str, typer.Option("--by", help="Who decides (a person's name); kept in the promotion log.")
+]
+SignedReasonOption = Annotated[
+    str, typer.Option("--reason", help="Why, in words; kept in the promotion log.")
+]
+WaitingVersion = Annotated[
+    int, typer.Option("--version", help="A version awaiting approval ('model list' shows it).")
+]
+
+
+def _close_waiting(verdict: Literal["approve", "reject"], summary: str) -> None:
+    """Register `model approve` or `model reject`: one signature, two verdicts."""
+
+    def command(
+        ctx: typer.Context,
+        version: WaitingVersion,
+        by: ByOption,
+        reason: SignedReasonOption,
+        name: NameOption = None,
+    ) -> None:
+        runtime, model_name = _setup(ctx, name)
+        from training.registry import manual
+
+        with user_errors():
+            if verdict == "reject":
+                log_id = manual.reject(
+                    version, by=by, reason=reason, dsn=runtime.dsn, model_name=model_name
+                )
+                typer.echo(
+                    f"{model_name}: version {version} rejected by {by} "
+                    f"(promotion log entry {log_id})"
+                )
+                return
+            change = manual.approve(
+                version, by=by, reason=reason, dsn=runtime.dsn, model_name=model_name
+            )
+        typer.echo(
+            f"{model_name}: champion {_v(change.previous_champion_version)} → "
+            f"{change.new_champion_version}, approved by {by} (promotion log entry {change.log_id})"
+        )
+
+    command.__doc__ = summary
+    app.command(verdict)(command)
+
+
+_close_waiting(
+    "approve", "Promote a version that passed every gate and awaits approval; logged as 'approve'."
+)
+_close_waiting(
+    "reject", "Close a version awaiting approval without promoting it; logged as 'reject'."
+)
 
 
 @app.command()

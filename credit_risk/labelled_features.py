@@ -22,23 +22,28 @@ DATE_COLUMN = "applied_on"
 # window has had no full chance to default, so counting it as good would bias the bad rate down.
 TRAINING_QUERY = """
 select f.*, l.is_default::int as is_default
-from marts.application_features as f
-inner join marts.application_labels as l using (application_id)
+from {marts}.application_features as f
+inner join {marts}.application_labels as l using (application_id)
 where l.is_mature and l.is_default is not null
 order by f.applied_on, f.application_id
 """
 
 
-def load_training_frame(dsn: str) -> pd.DataFrame:
-    """Contract features of every application with a mature label (0/1 `is_default`)."""
-    from credit_risk.database import connect
+def load_training_frame(dsn: str, batch: str | None = None) -> pd.DataFrame:
+    """Contract features of every application with a mature label (0/1 `is_default`).
 
+    `batch` reads a named batch's marts (<batch>_marts, e.g. the stress book) instead.
+    """
+    from credit_risk.database import connect
+    from credit_risk.schema_names import check_batch_name
+
+    marts = "marts" if batch is None else f"{check_batch_name(batch)}_marts"
     with connect(dsn) as conn, conn.cursor() as cur:
         try:
-            cur.execute(TRAINING_QUERY)
+            cur.execute(TRAINING_QUERY.format(marts=marts))
         except Exception as exc:
             raise ValueError(
-                "cannot read marts.application_features / marts.application_labels "
+                f"cannot read {marts}.application_features / {marts}.application_labels "
                 f"({first_line(exc)}); build the features first "
                 "(credit_risk.feature_build.build_features)"
             ) from exc

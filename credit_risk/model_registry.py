@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
 __all__ = [
+    "AWAITING_APPROVAL",
     "CHALLENGER",
     "CHAMPION",
     "DEFAULT_MODEL",
@@ -28,6 +29,8 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 # Where a rollback would go next; kept in step with the promotion log after every change.
 PREVIOUS_CHAMPION = "previous-champion"
+# A challenger that passed every gate and waits for a person's approval (approval mode).
+AWAITING_APPROVAL = "awaiting-approval"
 
 
 def is_missing(exc: Exception) -> bool:

@@ -104,7 +104,38 @@ class TrainingSettings(BaseModel):
         description="Rows the search cross-validates on; the final fit uses every row.",
     )
     promotion_auc_margin: float = Field(
-        default=0.002, ge=0, description="AUC gain a challenger needs over the champion."
+        default=0.0,
+        ge=0,
+        description=(
+            "The lower confidence bound of the AUC gain over the champion (or, for the first "
+            "model, the scorecard benchmark) must be above this."
+        ),
+    )
+    promotion_confidence: float = Field(
+        default=0.95,
+        ge=0.5,
+        lt=1,
+        description="One-sided confidence of that bound (DeLong's test on the same test rows).",
+    )
+    stress_applications: int = Field(
+        default=5000,
+        ge=0,
+        description=(
+            "Applications in the recession book the pipeline builds for the stress test in "
+            "every model card; 0 leaves the stress test out."
+        ),
+    )
+    fairness_min_ratio: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description=(
+            "Lowest approval-rate ratio of any protected group to the most approved one that a "
+            "champion may have: 0.8 is the four-fifths rule."
+        ),
+    )
+    ece_limit: float = Field(
+        default=0.05, gt=0, le=1, description="Largest test ECE any champion may have."
     )
     calibration_tolerance: float = Field(
         default=0.01, ge=0, description="ECE a challenger may lose against the champion."
@@ -115,6 +146,16 @@ class TrainingSettings(BaseModel):
 
 
 SCHEDULE_OFF = ("", "off")
+
+
+class GovernanceSettings(BaseModel):
+    approval: Literal["automatic", "required"] = Field(
+        default="automatic",
+        description=(
+            "automatic: a challenger that passes every gate becomes champion. required: it "
+            "waits as awaiting-approval until `credit-risk model approve` (or `reject`)."
+        ),
+    )
 
 
 class OrchestrationSettings(BaseModel):
@@ -282,6 +323,7 @@ class Settings(BaseSettings):
     data: DataSettings = DataSettings()
     serving: ServingSettings = ServingSettings()
     training: TrainingSettings = TrainingSettings()
+    governance: GovernanceSettings = GovernanceSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     runner: RunnerSettings = RunnerSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()

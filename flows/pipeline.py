@@ -65,6 +65,29 @@ def validate(
     return summary.to_dict()
 
 
+STRESS_BATCH = "stress"
+
+
+@task(
+    name="stress-book",
+    **TRANSIENT_RETRIES,
+)
+def stress_book(dsn: str, applications: int, seed: int, target_path: Path) -> str:
+    """A recession book in its own batch schemas, for every candidate's stress test."""
+    from credit_risk.feature_build import build_features as dbt_build
+    from credit_risk.synthetic.config import GeneratorConfig
+    from credit_risk.synthetic.loader import load_raw
+
+    config = GeneratorConfig(applications=applications, seed=seed, scenario="recession")
+    load_raw(dsn, config, schema=STRESS_BATCH)
+    dbt_build(
+        dsn,
+        target_path=target_path,
+        vars={"raw_schema": STRESS_BATCH, "schema_prefix": STRESS_BATCH},
+    )
+    return STRESS_BATCH
+
+
 @task(name="reference-statistics", cache_policy=NO_CACHE)
 def reference_statistics(
     dsn: str, model_name: str
@@ -119,6 +142,16 @@ def run_pipeline(
         "evaluated": validation["evaluated"],
         "data_docs": validation["data_docs_index"],
     }
+    if train and settings.training.stress_applications:
+        with explain_database_outage(runtime.dsn, len(delays), kept):
+            stress = retrying(stress_book, delays)(
+                runtime.dsn,
+                settings.training.stress_applications,
+                seed + 1,
+                settings.state_dir / "dbt-target-stress",
+            )
+    else:
+        stress = None
     if train:
         lineage = {
             "dbt_invocation_id": str(summary["dbt"].get("invocation_id")),
@@ -133,6 +166,7 @@ def run_pipeline(
             reference=batch_reference,
             candidates=candidates,
             validation_summary=str(settings.reports_dir / "validation" / "latest.json"),
+            stress_batch=stress,
         )
     summary["seconds"] = round(time.perf_counter() - started, 1)
     logger.info("pipeline finished in %.1f s", summary["seconds"])

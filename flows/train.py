@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -14,15 +14,24 @@ from credit_risk.settings import Settings
 from flows.retry import TRANSIENT_RETRIES, explain_database_outage, retrying
 from flows.runners import configured_task_runner
 
+if TYPE_CHECKING:
+    # Imported for the types only: the modules behind them load pandas, MLflow and the
+    # learners, which the tasks import when they run.
+    import pandas as pd
+
+    from training.candidate_run import CandidateOutcome
+    from training.choose_best import TrainingResult
+    from training.plan import TrainingOptions, TrainingPlan
+
 
 @task(
     **TRANSIENT_RETRIES,
 )
-def load_training_data(dsn: str) -> Any:
-    """Features of every application with a mature label."""
+def load_training_data(dsn: str, batch: str | None = None) -> pd.DataFrame:
+    """Features of every application with a mature label (of a named batch, if given)."""
     from credit_risk.labelled_features import load_training_frame
 
-    return load_training_frame(dsn)
+    return load_training_frame(dsn, batch)
 
 
 @task(
@@ -30,27 +39,32 @@ def load_training_data(dsn: str) -> Any:
     **TRANSIENT_RETRIES,
 )
 def plan(
-    frame: Any, settings: Settings, lineage: dict[str, str], candidates: list[str] | None
-) -> Any:
+    frame: pd.DataFrame,
+    settings: Settings,
+    lineage: dict[str, str],
+    candidates: list[str] | None,
+    stress: pd.DataFrame | None = None,
+) -> TrainingPlan:
     """Split the data and open the parent MLflow run the candidates nest under."""
     from credit_risk.tracking import ensure_experiment
     from training.plan import options_from_settings, plan_training
 
     ensure_experiment(settings.mlflow.experiment, settings.artifact_dir)
-    return plan_training(
-        frame,
-        experiment=settings.mlflow.experiment,
-        candidates=candidates,
-        lineage=lineage,
+    # The settings' options hold neither candidates nor lineage, but their TypedDict may.
+    options: TrainingOptions = {
         **options_from_settings(settings.training),
-    )
+        "candidates": candidates,
+        "lineage": lineage,
+        "stress": stress,
+    }
+    return plan_training(frame, experiment=settings.mlflow.experiment, **options)
 
 
 @task(
     name="train-candidate",
     **TRANSIENT_RETRIES,
 )
-def train_candidate(training_plan: Any, name: str) -> Any:
+def train_candidate(training_plan: TrainingPlan, name: str) -> CandidateOutcome:
     """Tune, calibrate, evaluate and log one candidate as a nested MLflow run."""
     from training.candidate_run import train_candidate as train_one
 
@@ -61,14 +75,18 @@ def train_candidate(training_plan: Any, name: str) -> Any:
     name="choose-best",
     **TRANSIENT_RETRIES,
 )
-def choose_best(training_plan: Any, outcomes: list[Any], failed: dict[str, str]) -> Any:
+def choose_best(
+    training_plan: TrainingPlan, outcomes: list[CandidateOutcome], failed: dict[str, str]
+) -> TrainingResult:
     """Monotone candidates first, then validation AUC, then Brier; close the parent run."""
     from training.choose_best import finish_training
 
     return finish_training(training_plan, outcomes, failed)
 
 
-def train_all(training_plan: Any, delays: list[float]) -> tuple[list[Any], dict[str, str]]:
+def train_all(
+    training_plan: TrainingPlan, delays: list[float]
+) -> tuple[list[CandidateOutcome], dict[str, str]]:
     """Submit one task per candidate to the flow's task runner and gather what each gave."""
     futures = {
         name: retrying(train_candidate, delays)
@@ -76,7 +94,7 @@ def train_all(training_plan: Any, delays: list[float]) -> tuple[list[Any], dict[
         .submit(training_plan, name)
         for name in training_plan.candidates
     }
-    outcomes: list[Any] = []
+    outcomes: list[CandidateOutcome] = []
     failed: dict[str, str] = {}
     for name, future in futures.items():
         # One broken candidate must not sink the others; the parent run records it.
@@ -92,9 +110,14 @@ def train_all(training_plan: Any, delays: list[float]) -> tuple[list[Any], dict[
     **TRANSIENT_RETRIES,
 )
 def register_and_promote(
-    result: Any, frame: Any, dsn: str, settings: Settings, reference: dict[str, float] | None
+    result: TrainingResult,
+    frame: pd.DataFrame,
+    dsn: str,
+    settings: Settings,
+    reference: dict[str, float] | None,
 ) -> dict[str, Any]:
     """Register the best candidate as challenger; the gate decides on the same out-of-time test."""
+    from training.candidates import BENCHMARK
     from training.data import time_split
     from training.registry.promotion import promote_if_better
     from training.registry.reference_stats import tag_reference
@@ -113,9 +136,16 @@ def register_and_promote(
         feature_columns=result.features,
         dsn=dsn,
         model_name=name,
+        benchmark_uri=(
+            f"runs:/{result.benchmark_run_id}/model" if result.benchmark_run_id else None
+        ),
+        challenger_is_benchmark=result.best_candidate == BENCHMARK,
         auc_margin=t.promotion_auc_margin,
+        ece_limit=t.ece_limit,
+        confidence=t.promotion_confidence,
         calibration_tolerance=t.calibration_tolerance,
         fairness_tolerance=t.fairness_tolerance,
+        approval=settings.governance.approval,
     )
     return {
         "model_name": name,
@@ -140,22 +170,32 @@ def train_model(
     reference: dict[str, float] | None = None,
     candidates: list[str] | None = None,
     validation_summary: str | None = None,
+    stress_batch: str | None = None,
 ) -> dict[str, Any]:
     """Train every candidate, register the best as challenger and run the promotion gate.
 
     Candidates are separate tasks on the task runner CREDIT_RUNNER__TASK_RUNNER names.
+    `stress_batch` names a batch (the pipeline's recession book) every candidate is scored on
+    for its model card's stress test.
     """
     logger = get_run_logger()
     settings = Settings()
-    dsn = flow_dsn(dsn)
-    if dsn is None:
+    database = flow_dsn(dsn)
+    if database is None:
         from credit_risk.environment import prepare_runtime
 
-        dsn = prepare_runtime(settings).dsn
+        database = prepare_runtime(settings).dsn
     delays = settings.runner.retry_delays
-    with explain_database_outage(dsn, len(delays), "no model was registered"):
-        frame = retrying(load_training_data, delays)(dsn)
-    training_plan = retrying(plan, delays)(frame, settings, lineage or {}, candidates)
+    with explain_database_outage(database, len(delays), "no model was registered"):
+        frame = retrying(load_training_data, delays)(database)
+        stress = (
+            retrying(load_training_data.with_options(name="load-stress-data"), delays)(
+                database, stress_batch
+            )
+            if stress_batch
+            else None
+        )
+    training_plan = retrying(plan, delays)(frame, settings, lineage or {}, candidates, stress)
     started = time.perf_counter()
     outcomes, failed = train_all(training_plan, delays)
     logger.info(
@@ -171,13 +211,16 @@ def train_model(
         from mlflow import MlflowClient
 
         MlflowClient().log_artifact(result.parent_run_id, validation_summary, "validation")
-    outcome = retrying(register_and_promote, delays)(result, frame, dsn, settings, reference)
+    outcome = retrying(register_and_promote, delays)(result, frame, database, settings, reference)
     logger.info(
         "best candidate %s (test AUC %.3f): version %s %s",
         result.best_candidate,
         result.metrics[result.best_candidate]["test_auc"],
         outcome["challenger_version"],
-        "promoted to champion" if outcome["promoted"] else "kept as challenger",
+        {
+            "promote": "promoted to champion",
+            "awaiting_approval": "passed the gates, awaiting approval",
+        }.get(outcome["decision"], "kept as challenger"),
     )
     _publish(result, outcome)
     return {
@@ -190,7 +233,7 @@ def train_model(
     }
 
 
-def _publish(result: Any, outcome: dict[str, Any]) -> None:
+def _publish(result: TrainingResult, outcome: dict[str, Any]) -> None:
     """Prefect artifacts: a table of every candidate and a Markdown summary of the decision."""
     columns = ("test_auc", "test_ks", "test_gini", "test_pr_auc", "test_brier", "test_ece")
     rows = [

@@ -45,6 +45,15 @@ def drop_database(admin_dsn: str, dsn: str) -> None:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+# A test-sized book holds a few hundred test rows: too few for the absolute ECE and four-fifths
+# gates to tell a model from noise (tests/unit/test_promotion_gate.py tests them on their own),
+# so flow tests set them where their seeded books pass.
+SMALL_BOOK_GATES = {
+    "CREDIT_TRAINING__ECE_LIMIT": "0.2",
+    "CREDIT_TRAINING__FAIRNESS_MIN_RATIO": "0.5",
+}
+
+
 def project_environment(root: Path, dsn: str, mlflow_uri: str, prefix: str) -> dict[str, str]:
     """Settings for one test module's own database, experiment, model, artifacts and reports."""
     return {

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SMALL_BOOK_GATES
 from tests.integration.champion import Champion
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CANDIDATES = ["logistic_regression", "lightgbm"]
+# The benchmark asked for by name, so it is selectable and the run trains exactly these two.
+CANDIDATES = ["scorecard", "lightgbm"]
 
 
 @pytest.fixture
@@ -31,6 +33,7 @@ def training_env(
         "CREDIT_TRAINING__SEARCH_TRIALS": "1",
         "CREDIT_TRAINING__SEARCH_TIMEOUT_SECONDS": "20",
         "CREDIT_RUNNER__DASK_WORKERS": "2",
+        **SMALL_BOOK_GATES,
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -106,9 +109,9 @@ def test_dask_trains_candidates_in_parallel_and_chooses_as_locally(
     assert parent.info.status == "FINISHED"
     assert parent.data.params["candidates"] == ",".join(CANDIDATES)
     metrics = {name: run.data.metrics for name, run in nested.items()}
-    assert (
-        on_dask["best_candidate"] == best_candidate(metrics) == parent.data.tags["best_candidate"]
-    )
+    assert on_dask["best_candidate"] == parent.data.tags["best_candidate"]
+    # The highest validation AUC, or the scorecard when that one does not beat it beyond noise.
+    assert on_dask["best_candidate"] in {best_candidate(metrics), "scorecard"}
     assert parent.data.tags["best_run_id"] == nested[on_dask["best_candidate"]].info.run_id
     cards = list(Path(training_env["CREDIT_MLFLOW__ARTIFACT_LOCATION"]).rglob("model_card.md"))
     assert len(cards) == len(CANDIDATES)

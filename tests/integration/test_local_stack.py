@@ -23,6 +23,7 @@ from cli.local_stack.ports import is_port_free
 from cli.local_stack.processes import is_alive, processes_with_marker
 from cli.local_stack.state import StackState, state_file
 from credit_risk.addresses import free_ports
+from tests.conftest import SMALL_BOOK_GATES
 from tests.integration.applications import SAFE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -64,6 +65,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "CREDIT_SERVING__PORT": str(service_port),
             "CREDIT_ORCHESTRATION__CHAMPION_POLL_SECONDS": "1",
             "CREDIT_TRAINING__SEARCH_TRIALS": "1",
+            "CREDIT_TRAINING__STRESS_APPLICATIONS": "0",
+            **SMALL_BOOK_GATES,
         }
     )
     started = _cli(env, "stack", "up", "--timeout", "150")
@@ -128,7 +131,7 @@ def test_stack_runs_deployments_tracks_serves_and_stops_cleanly(stack: Stack) ->
         "-p",
         "seed=5",
         "-p",
-        'candidates=["logistic_regression"]',
+        'candidates=["scorecard"]',
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "run-pipeline/pipeline: flow run pipeline-baseline-3000-seed5 finished Completed" in (

@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator, Sequence
+from typing import Literal
 from unittest import mock
 
 import mlflow
@@ -84,7 +85,13 @@ def log_candidate(columns: Sequence[str], **overrides: float) -> str:
     return run.info.run_id
 
 
-def promote_if_better(version: str, name: str, dsn: str) -> PromotionDecision:
+def promote_if_better(
+    version: str,
+    name: str,
+    dsn: str,
+    benchmark_uri: str | None = None,
+    approval: Literal["automatic", "required"] = "automatic",
+) -> PromotionDecision:
     return promotion.promote_if_better(
         version,
         test_frame=TEST,
@@ -92,9 +99,12 @@ def promote_if_better(version: str, name: str, dsn: str) -> PromotionDecision:
         feature_columns=FEATURES,
         dsn=dsn,
         model_name=name,
-        auc_margin=0.002,
+        benchmark_uri=benchmark_uri,
+        auc_margin=0.0,
+        ece_limit=0.05,
         calibration_tolerance=0.01,
         fairness_tolerance=0.05,
+        approval=approval,
     )
 
 
@@ -115,10 +125,29 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
     assert good.description == "x1 only"
     assert aliases(model_name)["challenger"] == "3"
 
-    first = promote_if_better("1", model_name, pg_dsn)
-    assert first.promote
-    assert "first model" in first.summary
+    # With no champion, the first model must beat the benchmark (here a noise-only model).
+    benchmark = f"runs:/{log_candidate(['x3'])}/model"
+    alone = promote_if_better("1", model_name, pg_dsn)
+    assert alone.failed_checks == ["auc"] and "no scorecard benchmark" in alone.summary
+    assert "champion" not in aliases(model_name)
+    first = promote_if_better("1", model_name, pg_dsn, benchmark_uri=benchmark)
+    assert first.promote, first.summary
+    assert "vs scorecard benchmark" in first.summary
     assert aliases(model_name)["champion"] == "1"
+    tags = MlflowClient().get_model_version(model_name, "1").tags
+    assert tags["gate.auc"].startswith("pass ")
+    assert tags["gate.four_fifths.gender"].startswith("pass ")
+    assert tags["gate.monotonicity"] == "pass 0.0000 (bound 0.0000)"
+    log_id = promotion_log.history(pg_dsn, model_name, limit=1)[0]["id"]
+    gates = promotion_log.gates_of(pg_dsn, log_id)
+    assert [g["gate"] for g in gates] == [
+        "auc",
+        "calibration_limit",
+        "monotonicity",
+        "four_fifths:gender",
+        "four_fifths:age_band",
+    ]
+    assert all(g["passed"] for g in gates) and gates[0]["value"] > 0
 
     kept = promote_if_better("2", model_name, pg_dsn)
     assert not kept.promote
@@ -129,7 +158,8 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
     assert 0.6 < kept.champion_metrics["test_auc"] < 0.9
     tags = MlflowClient().get_model_version(model_name, "2").tags
     assert tags["promotion_decision"] == "keep"
-    assert "does not beat" in tags["promotion_reason"]
+    assert "the gain could be noise" in tags["promotion_reason"]
+    assert tags["gate.auc"].startswith("fail ")
     assert "promoted_at" not in tags
 
     promoted = promote_if_better("3", model_name, pg_dsn)
@@ -141,10 +171,10 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
     assert "promoted_at" in tags
 
     rows = promotion_log.history(pg_dsn, model_name, limit=10)
-    assert [r["action"] for r in rows] == ["promote", "keep", "promote"]
+    assert [r["action"] for r in rows] == ["promote", "keep", "promote", "keep"]
     assert (rows[0]["previous_champion_version"], rows[0]["new_champion_version"]) == (1, 3)
     assert (rows[1]["challenger_version"], rows[1]["new_champion_version"]) == (2, 1)
-    assert "does not beat champion" in rows[1]["reason"]
+    assert "vs champion v1" in rows[1]["reason"]
     assert rows[0]["champion_metrics"]["test_auc"] == pytest.approx(
         kept.champion_metrics["test_auc"]
     )
@@ -181,6 +211,7 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
         "promote",
         "keep",
         "promote",
+        "keep",
     ]
     assert [r["id"] for r in rows] == sorted((r["id"] for r in rows), reverse=True)
     assert rows[0]["actor"] == "cli:tester"
@@ -190,6 +221,59 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
     assert rows[0]["challenger_metrics"]["threshold"] == 0.5
     assert rows[1]["reason"].startswith("rollback of the promotion of version 3")
     assert len(promotion_log.history(pg_dsn, model_name, limit=2)) == 2
+
+
+def test_approval_mode_waits_for_a_person(
+    model_name: str, pg_dsn: str, mlflow_tracking_uri: str, tmp_path: object
+) -> None:
+    benchmark = f"runs:/{log_candidate(['x3'])}/model"
+    first = registry.register_challenger(log_candidate(["x1"]), model_name=model_name)
+    held = promote_if_better(first.version, model_name, pg_dsn, benchmark, approval="required")
+    assert not held.promote and held.awaiting_approval
+    assert held.action == "awaiting_approval"
+    assert held.reasons[0].startswith("passed every gate; awaiting approval")
+    assert "champion" not in aliases(model_name)
+    assert aliases(model_name)["awaiting-approval"] == "1"
+    tags = MlflowClient().get_model_version(model_name, "1").tags
+    assert tags["promotion_decision"] == "awaiting_approval"
+    assert promotion_log.history(pg_dsn, model_name)[0]["action"] == "awaiting_approval"
+
+    with pytest.raises(ValueError, match=r"reason: say why"):
+        champion_changes.approve(1, by="Ana", reason=" ", dsn=pg_dsn, model_name=model_name)
+    env = {
+        "CREDIT_DATABASE__DSN": pg_dsn,
+        "CREDIT_MLFLOW__TRACKING_URI": mlflow_tracking_uri,
+        "CREDIT_MLFLOW__REGISTERED_MODEL": model_name,
+        "CREDIT_PATHS__STATE_DIR": str(tmp_path),
+    }
+    with mock.patch.dict(os.environ, env):
+        result = CliRunner().invoke(
+            app,
+            ["model", "approve", "--version", "1", "--by", "Ana Ruiz", "--reason", "validated"],
+        )
+    assert result.exit_code == 0, result.output
+    assert "champion - → 1, approved by Ana Ruiz" in result.stdout
+    assert aliases(model_name)["champion"] == "1"
+    assert "awaiting-approval" not in aliases(model_name)
+    entry = promotion_log.history(pg_dsn, model_name)[0]
+    assert (entry["action"], entry["actor"]) == ("approve", "Ana Ruiz")
+    assert entry["reason"].startswith("approved by Ana Ruiz: validated")
+    with pytest.raises(ValueError, match="is not awaiting approval"):
+        champion_changes.approve(1, by="Ana", reason="again", dsn=pg_dsn, model_name=model_name)
+
+    second = registry.register_challenger(log_candidate(FEATURES), model_name=model_name)
+    waiting = promote_if_better(second.version, model_name, pg_dsn, approval="required")
+    assert waiting.awaiting_approval, waiting.summary
+    log_id = champion_changes.reject(
+        second.version, by="Ben", reason="stress test pending", dsn=pg_dsn, model_name=model_name
+    )
+    assert aliases(model_name)["champion"] == "1"
+    rows = promotion_log.history(pg_dsn, model_name)
+    assert (rows[0]["id"], rows[0]["action"], rows[0]["actor"]) == (log_id, "reject", "Ben")
+    assert (
+        MlflowClient().get_model_version(model_name, second.version).tags["promotion_decision"]
+        == "reject"
+    )
 
 
 def test_concurrent_promotions_leave_one_unbroken_chain(model_name: str, pg_dsn: str) -> None:

@@ -1,20 +1,23 @@
-"""The champion/challenger gate and the rollback walk, as pure functions without services."""
+"""The promotion gate and the rollback walk, as pure functions without services."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
-from training.registry.gate import decide_promotion
+from training.registry.gate import GateLimits, decide_promotion
 from training.registry.promotion_log import rollback_target
+from training.significance import AucGain, auc_gain
 
-TOLERANCES = {"auc_margin": 0.002, "calibration_tolerance": 0.01, "fairness_tolerance": 0.05}
+LIMITS = GateLimits(auc_margin=0.0, ece_limit=0.05, calibration_tolerance=0.01)
 CHAMPION = {
     "test_auc": 0.815,
     "test_ece": 0.020,
     "test_di_gender_min_ratio": 0.90,
     "test_di_age_band_min_ratio": 0.85,
+    "test_monotone_violation_share": 0.0,
 }
 
 
@@ -22,84 +25,139 @@ def challenger(**changes: float) -> dict[str, float]:
     return {**CHAMPION, "test_auc": 0.830, **changes}
 
 
-def test_first_model_is_promoted() -> None:
-    decision = decide_promotion({"test_auc": 0.7}, None, **TOLERANCES)
-    assert decision.promote
-    assert decision.action == "promote"
-    assert "first model" in decision.summary
-    assert decision.champion_metrics is None
-
-
-def test_better_on_every_check_is_promoted_with_every_reason() -> None:
-    decision = decide_promotion(challenger(), CHAMPION, **TOLERANCES)
-    assert decision.promote
-    assert decision.failed_checks == []
-    assert decision.reasons[0] == "test AUC 0.8300 beats champion 0.8150 + margin 0.0020"
-    assert len(decision.reasons) == 4  # AUC, calibration, two fairness attributes
-
-
-def test_auc_margin_not_met_keeps_the_champion() -> None:
-    decision = decide_promotion(challenger(test_auc=0.816), CHAMPION, **TOLERANCES)
-    assert not decision.promote
-    assert decision.action == "keep"
-    assert decision.failed_checks == ["auc"]
-    assert decision.reasons[0] == "test AUC 0.8160 does not beat champion 0.8150 + margin 0.0020"
-
-
-def test_auc_exactly_at_the_margin_passes() -> None:
-    decision = decide_promotion(challenger(test_auc=0.815 + 0.002), CHAMPION, **TOLERANCES)
-    assert decision.promote
-
-
-def test_calibration_worse_beyond_tolerance_blocks() -> None:
-    decision = decide_promotion(challenger(test_ece=0.031), CHAMPION, **TOLERANCES)
-    assert not decision.promote
-    assert decision.failed_checks == ["calibration"]
-    assert "test ECE 0.0310 is worse than champion 0.0200 + tolerance 0.0100" in decision.reasons
-
-
-def test_calibration_within_tolerance_passes() -> None:
-    assert decide_promotion(challenger(test_ece=0.029), CHAMPION, **TOLERANCES).promote
-
-
-@pytest.mark.parametrize(
-    ("metric", "check", "label"),
-    [
-        ("test_di_gender_min_ratio", "fairness:gender", "gender"),
-        ("test_di_age_band_min_ratio", "fairness:age_band", "age band"),
-    ],
-)
-def test_fairness_worse_beyond_tolerance_blocks(metric: str, check: str, label: str) -> None:
-    worse = CHAMPION[metric] - 0.06
-    decision = decide_promotion(challenger(**{metric: worse}), CHAMPION, **TOLERANCES)
-    assert not decision.promote
-    assert decision.failed_checks == [check]
-    assert decision.reasons[0].startswith(f"{label} disparate-impact ratio {worse:.4f} falls below")
-
-
-def test_several_failures_are_all_reported_first() -> None:
-    decision = decide_promotion(challenger(test_auc=0.80, test_ece=0.2), CHAMPION, **TOLERANCES)
-    assert decision.failed_checks == ["auc", "calibration"]
-    assert "does not beat" in decision.reasons[0]
-    assert "is worse than" in decision.reasons[1]
-    assert "within" in decision.reasons[2]
-
-
-def test_missing_challenger_metric_is_a_reason_not_a_crash() -> None:
-    metrics = challenger()
-    del metrics["test_di_gender_min_ratio"]
-    decision = decide_promotion(metrics, CHAMPION, **TOLERANCES)
-    assert not decision.promote
-    assert decision.failed_checks == ["fairness:gender"]
-    assert decision.reasons[0] == (
-        "gender fairness cannot be compared: challenger has no test_di_gender_min_ratio metric"
+def gain(difference: float = 0.015, error: float = 0.004) -> AucGain:
+    return AucGain(
+        0.815 + difference, 0.815, difference, error, 0.95, difference - 1.645 * error, 5000
     )
 
 
-def test_missing_or_nan_champion_metric_blocks() -> None:
-    decision = decide_promotion(challenger(), {**CHAMPION, "test_ece": float("nan")}, **TOLERANCES)
+def decide(
+    metrics: dict[str, float], champion: dict[str, float] | None = CHAMPION, **kw: Any
+) -> Any:
+    kw.setdefault("auc_gain", gain())
+    kw.setdefault("benchmark", "champion v1" if champion else "scorecard benchmark")
+    return decide_promotion(metrics, champion, limits=LIMITS, **kw)
+
+
+def test_first_model_beating_the_scorecard_is_promoted_on_absolute_gates() -> None:
+    decision = decide(challenger(), None)
+    assert decision.promote, decision.summary
+    assert decision.champion_metrics is None
+    assert [c.check for c in decision.checks] == [
+        "auc",
+        "calibration_limit",
+        "monotonicity",
+        "four_fifths:gender",
+        "four_fifths:age_band",
+    ]
+    assert "vs scorecard benchmark 0.8150" in decision.reasons[0]
+
+
+def test_the_first_model_may_be_the_scorecard_itself() -> None:
+    decision = decide(challenger(), None, auc_gain=None, challenger_is_benchmark=True)
+    assert decision.promote
+    assert "is the scorecard benchmark" in decision.reasons[0]
+
+
+def test_a_first_model_with_nothing_to_beat_is_refused() -> None:
+    decision = decide(challenger(), None, auc_gain=None)
+    assert decision.failed_checks == ["auc"]
+    assert "no scorecard benchmark to compare with" in decision.reasons[0]
+
+
+def test_better_on_every_check_is_promoted_with_every_reason() -> None:
+    decision = decide(challenger())
+    assert decision.promote
+    assert decision.failed_checks == []
+    assert len(decision.reasons) == 8  # 5 absolute gates, calibration and 2 fairness vs champion
+    assert all(c.passed for c in decision.checks)
+
+
+def test_a_gain_inside_the_noise_is_refused() -> None:
+    # +0.003 AUC, but with a standard error of 0.004 the lower bound is below zero.
+    decision = decide(challenger(), auc_gain=gain(0.003, 0.004))
+    assert not decision.promote
+    assert decision.failed_checks == ["auc"]
+    assert "the gain could be noise" in decision.reasons[0]
+    auc = decision.checks[0]
+    assert auc.value is not None and auc.value < 0 and auc.bound == 0.0
+
+
+def test_delong_separates_noise_from_a_real_gain() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    y = (rng.random(n) < 0.2).astype(int)
+    signal = y + rng.normal(0, 1.2, n)
+    same = signal + rng.normal(0, 0.05, n)  # the champion with a little noise: no real gain
+    better = y + rng.normal(0, 0.9, n)
+    noise = auc_gain(y, same, signal)
+    real = auc_gain(y, better, signal)
+    assert noise.lower_bound < 0 < noise.difference + 3 * noise.standard_error
+    assert real.lower_bound > 0
+    from sklearn.metrics import roc_auc_score
+
+    assert real.challenger_auc == pytest.approx(roc_auc_score(y, better), abs=1e-12)
+    assert real.benchmark_auc == pytest.approx(roc_auc_score(y, signal), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("metric", "check"),
+    [
+        ("test_di_gender_min_ratio", "four_fifths:gender"),
+        ("test_di_age_band_min_ratio", "four_fifths:age_band"),
+    ],
+)
+def test_four_fifths_is_absolute_even_when_the_champion_fails_it_too(
+    metric: str, check: str
+) -> None:
+    champion = {**CHAMPION, metric: 0.70}
+    decision = decide(challenger(**{metric: 0.74}), champion)
+    assert not decision.promote
+    assert decision.failed_checks == [check]  # within tolerance of the champion, still refused
+    assert "fails the four-fifths rule (0.80)" in decision.reasons[0]
+
+
+def test_a_ratio_exactly_at_four_fifths_passes() -> None:
+    assert decide(challenger(test_di_gender_min_ratio=0.8), None).promote
+
+
+def test_a_broken_direction_on_the_test_set_is_refused() -> None:
+    decision = decide(challenger(test_monotone_violation_share=0.0005))
+    assert decision.failed_checks == ["monotonicity"]
+    assert "0.05% of test rows" in decision.reasons[0]
+
+
+def test_ece_beyond_its_limit_is_refused_even_for_the_first_model() -> None:
+    decision = decide(challenger(test_ece=0.06), None)
+    assert decision.failed_checks == ["calibration_limit"]
+    assert "exceeds the limit 0.0500" in decision.reasons[0]
+
+
+def test_calibration_worse_than_the_champion_beyond_tolerance_blocks() -> None:
+    decision = decide(challenger(test_ece=0.031))
     assert decision.failed_checks == ["calibration"]
-    assert "champion has no test_ece metric" in decision.reasons[0]
+    assert "is worse than champion 0.0200 + tolerance 0.0100" in decision.reasons[0]
+
+
+def test_fairness_worse_than_the_champion_beyond_tolerance_blocks() -> None:
+    decision = decide(challenger(test_di_gender_min_ratio=0.84))
+    assert decision.failed_checks == ["fairness:gender"]
+    assert decision.reasons[0].startswith("gender disparate-impact ratio 0.8400 falls below")
+
+
+def test_several_failures_are_all_reported_first() -> None:
+    decision = decide(challenger(test_ece=0.2), auc_gain=gain(-0.01))
+    assert decision.failed_checks == ["auc", "calibration_limit", "calibration"]
+    assert decision.reasons[3] == "no monotone direction is broken on the test set"
+
+
+def test_missing_metrics_are_reasons_not_crashes() -> None:
+    metrics = challenger()
+    del metrics["test_di_gender_min_ratio"]
+    decision = decide(metrics, {**CHAMPION, "test_ece": float("nan")})
+    assert decision.failed_checks == ["four_fifths:gender", "calibration", "fairness:gender"]
+    assert "the challenger has no test_di_gender_min_ratio" in decision.reasons[0]
+    assert "champion has no test_ece metric" in decision.reasons[1]
 
 
 def entry(action: str, new: int | None, previous: int | None) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""Champion changes made by hand: promote a chosen version past the gate, or roll back."""
+"""Champion changes made by hand: promote past the gate, roll back, approve or reject.
+
+Approve and reject close a challenger that passed every gate while approval was required
+(CREDIT_GOVERNANCE__APPROVAL=required); both name the person and their reason in the log.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import getpass
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from credit_risk.model_registry import CHAMPION, DEFAULT_MODEL, champion_version
+from credit_risk.model_registry import AWAITING_APPROVAL, CHAMPION, DEFAULT_MODEL, champion_version
 from training.registry import promotion_log
 from training.registry.version_metrics import recorded_metrics
 from training.registry.versions import get_version, sync_previous_alias, tag_decision
@@ -17,7 +21,15 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
 
-__all__ = ["ChampionChange", "cli_actor", "promote_version", "rollback"]
+__all__ = [
+    "ChampionChange",
+    "approve",
+    "awaiting_entry",
+    "cli_actor",
+    "promote_version",
+    "reject",
+    "rollback",
+]
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +164,96 @@ def rollback(
     return _change_champion(
         client, model_name=model_name, action="rollback", choose=choose, actor=actor, dsn=dsn
     )
+
+
+def _signed(by: str, reason: str) -> None:
+    if not by.strip():
+        raise ValueError("by: name the person who decides (--by NAME)")
+    if not reason.strip():
+        raise ValueError("reason: say why (--reason TEXT); it goes into the promotion log")
+
+
+def awaiting_entry(dsn: str, model_name: str, version: int | str) -> dict[str, Any]:
+    """The log entry that left `version` awaiting approval, if nothing has closed it since."""
+    for entry in promotion_log.history(dsn, model_name, limit=None):
+        if entry["challenger_version"] != int(version):
+            continue
+        if entry["action"] == "awaiting_approval":  # its newest entry; anything else closed it
+            return entry
+        break
+    raise ValueError(
+        f"version {version} of {model_name} is not awaiting approval; "
+        "'credit-risk model history' shows its decisions"
+    )
+
+
+def _drop_waiting_alias(client: MlflowClient, model_name: str, version: int | str) -> None:
+    held = client.get_registered_model(model_name).aliases.get(AWAITING_APPROVAL)
+    if held is not None and str(held) == str(version):
+        client.delete_registered_model_alias(model_name, AWAITING_APPROVAL)
+
+
+def approve(
+    version: int | str, *, by: str, reason: str, dsn: str, model_name: str = DEFAULT_MODEL
+) -> ChampionChange:
+    """Promote a version that passed the gate and awaits approval; logged as 'approve'.
+
+    Refused when the champion has changed since the gate compared against it: the gate's
+    verdict was about a champion that is no longer there.
+    """
+    from mlflow import MlflowClient
+
+    _signed(by, reason)
+    client = MlflowClient()
+    chosen = get_version(client, model_name, version)
+
+    def choose(champion: ModelVersion | None) -> Choice:
+        entry = awaiting_entry(dsn, model_name, chosen.version)
+        judged = entry["previous_champion_version"]
+        now = None if champion is None else int(champion.version)
+        if now != judged:
+            raise ValueError(
+                f"the champion is now {now}, not {judged} as when version {chosen.version} was "
+                "gated; retrain or promote by hand with 'credit-risk model promote'"
+            )
+        return chosen, f"approved by {by}: {reason} (gate entry {entry['id']})"
+
+    change = _change_champion(
+        client, model_name=model_name, action="approve", choose=choose, actor=by, dsn=dsn
+    )
+    _drop_waiting_alias(client, model_name, chosen.version)
+    return change
+
+
+def reject(
+    version: int | str, *, by: str, reason: str, dsn: str, model_name: str = DEFAULT_MODEL
+) -> int:
+    """Close a version awaiting approval without promoting it; logged as 'reject'. Its log id."""
+    from mlflow import MlflowClient
+
+    _signed(by, reason)
+    client = MlflowClient()
+    chosen = get_version(client, model_name, version)
+    with promotion_log.serialised(dsn, model_name) as conn:
+        entry = awaiting_entry(dsn, model_name, chosen.version)
+        champion = champion_version(client, model_name)
+        current = None if champion is None else int(champion.version)
+        text = f"rejected by {by}: {reason} (gate entry {entry['id']})"
+        log_id = promotion_log.insert(
+            conn,
+            model_name=model_name,
+            action="reject",
+            actor=by,
+            reason=text,
+            challenger_version=chosen.version,
+            previous_champion_version=current,
+            new_champion_version=current,
+            challenger_metrics=recorded_metrics(client, chosen),
+            champion_metrics=None if champion is None else recorded_metrics(client, champion),
+        )
+    tag_decision(
+        client, model_name, chosen.version, action="reject", reason=text, actor=by, promoted=False
+    )
+    _drop_waiting_alias(client, model_name, chosen.version)
+    log.info("%s rejected %s version %s", by, model_name, chosen.version)
+    return log_id

@@ -9,40 +9,60 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 
-from credit_risk.model_registry import CHAMPION, DEFAULT_MODEL, champion_version
+from credit_risk.model_registry import (
+    AWAITING_APPROVAL,
+    CHAMPION,
+    DEFAULT_MODEL,
+    champion_version,
+)
+from training.monotonicity import monotone_violations
 from training.registry import promotion_log
-from training.registry.gate import PromotionDecision, decide_promotion
-from training.registry.version_metrics import evaluate_on, recorded_threshold
-from training.registry.versions import get_version, sync_previous_alias, tag_decision
+from training.registry.gate import MONOTONE_METRIC, GateLimits, PromotionDecision, decide_promotion
+from training.registry.version_metrics import recorded_threshold, score_on, scorer_model
+from training.registry.versions import get_version, sync_previous_alias, tag_decision, tag_gates
+from training.significance import auc_gain
 
 if TYPE_CHECKING:
-    from mlflow.entities.model_registry import ModelVersion
+    from credit_risk.settings import TrainingSettings
 
 __all__ = ["promote_if_better"]
 
 log = logging.getLogger(__name__)
 
 
-def _defaults(**given: float | None) -> dict[str, float]:
-    from credit_risk.settings import TrainingSettings
-
-    training = TrainingSettings()
+def _limits(training: TrainingSettings, **given: float | None) -> GateLimits:
     fallback = {
         "auc_margin": training.promotion_auc_margin,
+        "ece_limit": training.ece_limit,
+        "four_fifths": training.fairness_min_ratio,
         "calibration_tolerance": training.calibration_tolerance,
         "fairness_tolerance": training.fairness_tolerance,
     }
-    return {k: fallback[k] if v is None else float(v) for k, v in given.items()}
+    return GateLimits(**{k: fallback[k] if v is None else float(v) for k, v in given.items()})
 
 
 def _protected_columns() -> list[str]:
     from credit_risk.contract import protected_features
 
     return [f.name for f in protected_features()]
+
+
+def _gate_rows(decision: PromotionDecision) -> list[dict[str, object]]:
+    return [
+        {
+            "gate": c.check,
+            "passed": c.passed,
+            "value": c.value,
+            "bound": c.bound,
+            "detail": c.sentence,
+        }
+        for c in decision.checks
+    ]
 
 
 def promote_if_better(
@@ -53,17 +73,28 @@ def promote_if_better(
     feature_columns: Sequence[str],
     dsn: str,
     model_name: str = DEFAULT_MODEL,
+    benchmark_uri: str | None = None,
+    challenger_is_benchmark: bool = False,
     auc_margin: float | None = None,
+    ece_limit: float | None = None,
     calibration_tolerance: float | None = None,
     fairness_tolerance: float | None = None,
+    confidence: float | None = None,
     protected_columns: Sequence[str] | None = None,
     actor: str = "pipeline",
+    approval: Literal["automatic", "required"] | None = None,
 ) -> PromotionDecision:
-    """Score challenger and champion on the same test set, decide, and move `champion` if it wins.
+    """Score challenger, champion (or the benchmark) on one test set, decide, move `champion`.
 
-    Tolerances left as None come from `TrainingSettings`. The decision is always logged and tagged.
+    The challenger is compared with the champion; with no champion yet, with the scorecard
+    benchmark at `benchmark_uri` (unless the challenger is that benchmark). Limits left as None
+    come from `TrainingSettings`, `approval` from `GovernanceSettings`: with "required", a
+    challenger that passes waits as awaiting-approval for `manual.approve`. The decision and
+    every gate are logged and tagged.
     """
     from mlflow import MlflowClient
+
+    from credit_risk.settings import Settings
 
     client = MlflowClient()
     challenger = get_version(client, model_name, challenger_version)
@@ -72,12 +103,28 @@ def promote_if_better(
         raise ValueError(f"test_frame: missing columns {', '.join(missing)}")
     protected = [c for c in (protected_columns or _protected_columns()) if c in test_frame.columns]
     X, y, groups = test_frame[list(feature_columns)], test_frame[target], test_frame[protected]
+    settings = Settings()  # the CREDIT_TRAINING__* and CREDIT_GOVERNANCE__* the caller left out
+    limits = _limits(
+        settings.training,
+        four_fifths=None,
+        auc_margin=auc_margin,
+        ece_limit=ece_limit,
+        calibration_tolerance=calibration_tolerance,
+        fairness_tolerance=fairness_tolerance,
+    )
+    level = settings.training.promotion_confidence if confidence is None else confidence
+    approval = approval or settings.governance.approval
 
-    def evaluate(version: ModelVersion) -> dict[str, float]:
-        uri = f"models:/{model_name}/{version.version}"
-        return evaluate_on(uri, X, y, recorded_threshold(client, version), groups)
+    def scored(uri: str, threshold: float) -> tuple[np.ndarray, dict[str, float]]:
+        return score_on(uri, X, y, threshold, groups)
 
-    challenger_metrics = evaluate(challenger)
+    challenger_uri = f"models:/{model_name}/{challenger.version}"
+    threshold = recorded_threshold(client, challenger)
+    challenger_scores, challenger_metrics = scored(challenger_uri, threshold)
+    shares = monotone_violations(
+        scorer_model(challenger_uri), X, list(feature_columns), rows=len(X)
+    )
+    challenger_metrics[MONOTONE_METRIC] = max(shares.values(), default=0.0)
     # Read the champion, decide, move the alias and log under the model's lock: a promotion
     # running meanwhile cannot start from the same champion.
     with promotion_log.serialised(dsn, model_name) as conn:
@@ -86,17 +133,34 @@ def promote_if_better(
             raise ValueError(
                 f"version {challenger.version} is already the champion of {model_name}"
             )
-        champion_metrics = None if champion is None else evaluate(champion)
+        champion_metrics = None
+        gain = None
+        if champion is not None:
+            champion_uri = f"models:/{model_name}/{champion.version}"
+            champion_scores, champion_metrics = scored(
+                champion_uri, recorded_threshold(client, champion)
+            )
+            gain = auc_gain(y, challenger_scores, champion_scores, level)
+            benchmark = f"champion v{champion.version}"
+        else:
+            benchmark = "scorecard benchmark"
+            if benchmark_uri is not None and not challenger_is_benchmark:
+                benchmark_scores, _ = scored(benchmark_uri, threshold)
+                gain = auc_gain(y, challenger_scores, benchmark_scores, level)
+        if gain is not None:
+            challenger_metrics.update(gain.as_metrics())
         decision = decide_promotion(
             challenger_metrics,
             champion_metrics,
+            limits=limits,
+            auc_gain=gain,
+            benchmark=benchmark,
+            challenger_is_benchmark=challenger_is_benchmark and champion is None,
             fairness_metrics={c.replace("_", " "): f"test_di_{c}_min_ratio" for c in protected},
-            **_defaults(
-                auc_margin=auc_margin,
-                calibration_tolerance=calibration_tolerance,
-                fairness_tolerance=fairness_tolerance,
-            ),
         )
+        if decision.promote and approval == "required":
+            decision = decision.held_for_approval()
+            client.set_registered_model_alias(model_name, AWAITING_APPROVAL, challenger.version)
         old = None if champion is None else int(champion.version)
         new = int(challenger.version) if decision.promote else old
         if decision.promote:  # the log row follows the alias move, in the lock's transaction
@@ -112,6 +176,7 @@ def promote_if_better(
             new_champion_version=new,
             challenger_metrics=challenger_metrics,
             champion_metrics=champion_metrics,
+            gates=_gate_rows(decision),
         )
     if decision.promote:
         sync_previous_alias(client, model_name, dsn)
@@ -124,5 +189,6 @@ def promote_if_better(
         actor=actor,
         promoted=decision.promote,
     )
+    tag_gates(client, model_name, challenger.version, decision.checks)
     log.info("%s version %s: %s", decision.action, challenger.version, decision.summary)
     return decision

@@ -18,6 +18,7 @@ __all__ = [
     "CHAMPION_CHANGES",
     "Action",
     "ensure_table",
+    "gates_of",
     "history",
     "insert",
     "record",
@@ -25,10 +26,20 @@ __all__ = [
     "serialised",
 ]
 
-Action = Literal["promote", "keep", "manual_promote", "rollback"]
-ACTIONS: tuple[Action, ...] = ("promote", "keep", "manual_promote", "rollback")
+Action = Literal[
+    "promote", "keep", "manual_promote", "rollback", "awaiting_approval", "approve", "reject"
+]
+ACTIONS: tuple[Action, ...] = (
+    "promote",
+    "keep",
+    "manual_promote",
+    "rollback",
+    "awaiting_approval",
+    "approve",
+    "reject",
+)
 # Actions after which the champion is a version chosen forward; a rollback undoes the latest one.
-CHAMPION_CHANGES = ("promote", "manual_promote")
+CHAMPION_CHANGES = ("promote", "manual_promote", "approve")
 
 # Two processes creating the schema at once would race on the catalog; the lock serialises them.
 _LOCK_KEY = 0x70726F6D  # "prom"
@@ -38,7 +49,7 @@ create table if not exists governance.promotion_log (
     id bigint generated always as identity primary key,
     decided_at timestamptz not null default now(),
     model_name text not null,
-    action text not null check (action in ('promote', 'keep', 'manual_promote', 'rollback')),
+    action text not null,
     actor text not null,
     reason text not null,
     challenger_version integer,
@@ -49,6 +60,15 @@ create table if not exists governance.promotion_log (
 );
 create index if not exists promotion_log_model_decided_idx
     on governance.promotion_log (model_name, decided_at desc, id desc);
+create table if not exists governance.promotion_gates (
+    log_id bigint not null references governance.promotion_log (id),
+    gate text not null,
+    passed boolean not null,
+    value double precision,
+    bound double precision,
+    detail text not null,
+    primary key (log_id, gate)
+)
 """
 _COLUMNS = (
     "id",
@@ -65,11 +85,31 @@ _COLUMNS = (
 )
 
 
+_ACTION_LIST = ", ".join(f"'{a}'" for a in ACTIONS)
+# The allowed actions, replaced when a table from an older release lacks the newest.
+_ACTION_CHECK = f"""
+do $$
+begin
+    if not exists (
+        select 1 from pg_constraint
+        where conname = 'promotion_log_action_check'
+          and pg_get_constraintdef(oid) like '%{ACTIONS[-1]}%'
+    ) then
+        alter table governance.promotion_log drop constraint if exists promotion_log_action_check;
+        alter table governance.promotion_log
+            add constraint promotion_log_action_check check (action in ({_ACTION_LIST}));
+    end if;
+end
+$$
+"""
+
+
 def ensure_table(conn: psycopg.Connection[Any]) -> None:
     """Create the governance schema and the log table if missing (idempotent)."""
     conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
     for statement in filter(str.strip, _DDL.split(";")):
         conn.execute(statement)
+    conn.execute(_ACTION_CHECK)
 
 
 def _jsonable(metrics: Mapping[str, float] | None) -> str:
@@ -97,8 +137,12 @@ def insert(
     new_champion_version: int | str | None = None,
     challenger_metrics: Mapping[str, float] | None = None,
     champion_metrics: Mapping[str, float] | None = None,
+    gates: Sequence[Mapping[str, Any]] = (),
 ) -> int:
-    """Insert one decision in the caller's transaction and return its id."""
+    """Insert one decision (and a row per gate it ran) in the caller's transaction; its id.
+
+    Each gate is a mapping with gate, passed, value, bound and detail.
+    """
     if action not in ACTIONS:
         raise ValueError(f"action: {action!r} is not one of {', '.join(ACTIONS)}")
     ensure_table(conn)
@@ -126,7 +170,27 @@ def insert(
         ),
     ).fetchone()
     assert row is not None
-    return int(row[0])
+    log_id = int(row[0])
+    for gate in gates:
+        conn.execute(
+            """
+            insert into governance.promotion_gates (log_id, gate, passed, value, bound, detail)
+            values (%s, %s, %s, %s, %s, %s)
+            """,
+            (log_id, gate["gate"], gate["passed"], gate["value"], gate["bound"], gate["detail"]),
+        )
+    return log_id
+
+
+def gates_of(dsn: str, log_id: int) -> list[dict[str, Any]]:
+    """The gate rows of one logged decision, in the order they ran."""
+    with connect(dsn) as conn:
+        rows = conn.execute(
+            "select gate, passed, value, bound, detail from governance.promotion_gates"
+            " where log_id = %s order by ctid",
+            (log_id,),
+        ).fetchall()
+    return [dict(zip(("gate", "passed", "value", "bound", "detail"), r, strict=True)) for r in rows]
 
 
 @contextmanager

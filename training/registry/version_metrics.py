@@ -21,6 +21,8 @@ __all__ = [
     "numeric_params",
     "recorded_metrics",
     "recorded_threshold",
+    "score_on",
+    "scorer_model",
 ]
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,34 @@ def _risk_scorer(model_uri: str) -> Callable[[pd.DataFrame], np.ndarray]:
     return predict
 
 
+class _ScorerModel:
+    """predict_proba over a risk scorer, for checks that probe a model (monotonicity)."""
+
+    def __init__(self, scorer: Callable[[pd.DataFrame], np.ndarray]) -> None:
+        self.scorer = scorer
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        p = np.asarray(self.scorer(X), dtype=float)
+        return np.column_stack([1 - p, p])
+
+
+def scorer_model(model_uri: str) -> _ScorerModel:
+    """The registered model as an object with predict_proba (column 1 = default)."""
+    return _ScorerModel(_risk_scorer(model_uri))
+
+
+def score_on(
+    model_uri: str,
+    X_test: pd.DataFrame,
+    y_test: Any,
+    threshold: float,
+    groups: pd.DataFrame | Mapping[str, Any] | None = None,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """One model's default probabilities on the test set and its test_* metrics."""
+    y_prob = np.asarray(_risk_scorer(model_uri)(X_test), dtype=float)
+    return y_prob, metrics_of(y_prob, y_test, threshold, groups, model_uri)
+
+
 def evaluate_on(
     model_uri: str,
     X_test: pd.DataFrame,
@@ -110,10 +140,19 @@ def evaluate_on(
     groups: pd.DataFrame | Mapping[str, Any] | None = None,
 ) -> dict[str, float]:
     """Test metrics of one model on the given test set, named as training logs them (test_*)."""
+    return score_on(model_uri, X_test, y_test, threshold, groups)[1]
+
+
+def metrics_of(
+    y_prob: np.ndarray,
+    y_test: Any,
+    threshold: float,
+    groups: pd.DataFrame | Mapping[str, Any] | None,
+    label: str,
+) -> dict[str, float]:
     from credit_risk.metrics import classification_metrics
     from training.fairness import disparate_impact
 
-    y_prob = _risk_scorer(model_uri)(X_test)
     metrics = {f"test_{k}": v for k, v in classification_metrics(y_test, y_prob, threshold).items()}
     metrics[THRESHOLD] = float(threshold)
     approved = (y_prob < threshold).astype(int)
@@ -123,7 +162,7 @@ def evaluate_on(
         try:
             result = disparate_impact(approved, np.asarray(groups[column], dtype=object))
         except ValueError as exc:  # e.g. nobody approved: the gate reports the missing metric
-            log.warning("%s: no disparate impact for %s: %s", model_uri, column, exc)
+            log.warning("%s: no disparate impact for %s: %s", label, column, exc)
             continue
         metrics.update(result.to_dict(prefix=f"test_di_{column}_"))
     return metrics

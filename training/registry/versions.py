@@ -8,6 +8,7 @@ registry agree. The names and the champion lookup are credit_risk.model_registry
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from mlflow.entities import Run
     from mlflow.entities.model_registry import ModelVersion
 
+    from training.registry.gate import GateCheck
+
 __all__ = [
     "aliases",
     "get_version",
@@ -32,6 +35,7 @@ __all__ = [
     "register_challenger",
     "sync_previous_alias",
     "tag_decision",
+    "tag_gates",
 ]
 
 log = logging.getLogger(__name__)
@@ -140,6 +144,24 @@ def tag_decision(
     for key, value in tags.items():
         # MLflow caps tag values; the full text is in the promotion log.
         client.set_model_version_tag(model_name, str(version), key, value[:4900])
+
+
+def tag_gates(
+    client: MlflowClient, model_name: str, version: int | str, checks: Sequence[GateCheck]
+) -> None:
+    """One tag per gate on the version: `gate.<name>` = "pass|fail <figure> (bound <bar>)"."""
+
+    def number(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    for check in checks:
+        verdict = "pass" if check.passed else "fail"
+        client.set_model_version_tag(
+            model_name,
+            str(version),
+            f"gate.{check.check.replace(':', '.')}",
+            f"{verdict} {number(check.value)} (bound {number(check.bound)})",
+        )
 
 
 def sync_previous_alias(client: MlflowClient, model_name: str, dsn: str) -> None:
