@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from credit_risk.artifact.feature_spec import PROTECTED, FeatureSpec
+from credit_risk.artifact.feature_spec import FeatureSpec
+from credit_risk.contract import age_band
+from credit_risk.protected_attributes import is_protected, normalised
+from training.candidates import BENCHMARK
 from training.threshold import CostMatrix
 
 __all__ = ["BYO_SCHEMA", "CsvData", "read_csv", "store_frame", "table_name", "train_on_csv"]
@@ -34,6 +37,10 @@ class CsvData:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     date_col: str | None
+    # Kept beside the data for the fairness check, never features.
+    protected: tuple[str, ...] = ()
+    # Columns left out of the features, and why (unique per row, constant).
+    dropped: dict[str, str] = field(default_factory=dict)
 
 
 def table_name(name: str) -> str:
@@ -143,16 +150,64 @@ def read_csv(
         else:
             frame[column] = raw[column].str.strip()
             categorical.append(column)
-    protected = [c for c in (*numeric, *categorical) if c in PROTECTED]
+    protected = [c for c in (*numeric, *categorical) if is_protected(c)]
     if protected:
         log.info("%s: %s kept for the fairness check only, never as features", path, protected)
+    dropped = {
+        c: why
+        for c in (*numeric, *categorical)
+        if c not in protected and (why := _uninformative(frame[c], c, c in numeric))
+    }
+    for column, why in dropped.items():
+        log.info("%s: column %r is not a feature: %s", path, column, why)
+    features = set(protected) | set(dropped)
     return CsvData(
         frame=frame,
         target=target,
-        numeric=tuple(c for c in numeric if c not in PROTECTED),
-        categorical=tuple(c for c in categorical if c not in PROTECTED),
+        numeric=tuple(c for c in numeric if c not in features),
+        categorical=tuple(c for c in categorical if c not in features),
         date_col=date_col,
+        protected=tuple(protected),
+        dropped=dropped,
     )
+
+
+_ID_WORDS = frozenset({"id", "key", "uuid", "guid", "number", "no", "ref", "reference"})
+
+
+def _uninformative(values: pd.Series, column: str, numeric: bool) -> str:
+    """Why a column cannot carry signal ("" when it can): constant, or an identifier."""
+    present = values.dropna()
+    distinct = present.nunique()
+    if distinct <= 1:
+        return f"constant ({present.iloc[0]!r} in every filled row)" if distinct else "empty"
+    if distinct < len(values):
+        return ""
+    if not numeric:
+        return "unique per row (an identifier)"
+    # Distinct floats are ordinary in a small file; integers 1..n or an id-like name are not.
+    whole = bool((present == present.round()).all())
+    consecutive = whole and present.max() - present.min() == len(present) - 1
+    named_id = bool(_ID_WORDS.intersection(normalised(column).split("_")))
+    if whole and (consecutive or named_id):
+        return "unique per row (an identifier)"
+    return ""
+
+
+def fairness_groups(frame: pd.DataFrame, protected: tuple[str, ...]) -> pd.DataFrame:
+    """Protected columns as groups: numbers in bands (ages in the contract's), text as is."""
+    groups = pd.DataFrame(index=frame.index)
+    for column in protected:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values):
+            groups[column] = values.fillna("missing").astype(str)
+        elif "age" in normalised(column).split("_"):
+            groups[column] = values.map(
+                lambda v: "missing" if pd.isna(v) else age_band(int(v)), na_action=None
+            )
+        else:
+            groups[column] = pd.qcut(values, 4, duplicates="drop").astype(str)
+    return groups
 
 
 def store_frame(dsn: str, frame: pd.DataFrame, table: str, schema: str = BYO_SCHEMA) -> str:
@@ -243,6 +298,8 @@ def train_on_csv(
         },
         "experiment": name,
         "table": table,
+        "protected_attributes": list(data.protected),
+        "dropped_columns": data.dropped,
         "parent_run_id": result.parent_run_id,
         "run_id": result.best_run_id,
         "model_uri": result.model_uri,
@@ -260,6 +317,10 @@ def train_on_csv(
                 validation_months=validation_months,
                 seed=seed,
                 actor=actor,
+                benchmark_uri=(
+                    f"runs:/{result.benchmark_run_id}/model" if result.benchmark_run_id else None
+                ),
+                challenger_is_benchmark=result.best_candidate == BENCHMARK,
             )
         )
     log.info("bring-your-own summary: %s", json.dumps(summary, indent=2))
@@ -277,6 +338,8 @@ def _register(
     validation_months: int,
     seed: int,
     actor: str,
+    benchmark_uri: str | None,
+    challenger_is_benchmark: bool,
 ) -> dict[str, Any]:
     """Register the best run under NAME; the gate judges it on the split training used."""
     from training.data import split_for_training
@@ -287,13 +350,18 @@ def _register(
         data.frame, data.target, data.date_col, test_months, validation_months, seed
     )
     version = register_challenger(run_id, model_name=name)
+    groups = fairness_groups(split.test, data.protected)
+    test = split.test.drop(columns=list(data.protected)).join(groups)
     decision = promote_if_better(
         version.version,
-        test_frame=split.test,
+        test_frame=test,
         target=data.target,
         feature_columns=features,
         dsn=dsn,
         model_name=name,
+        benchmark_uri=benchmark_uri,
+        challenger_is_benchmark=challenger_is_benchmark,
+        protected_columns=list(data.protected),
         actor=actor,
     )
     return {

@@ -10,8 +10,11 @@ import pytest
 
 from credit_risk.database import connect
 from training.csv_dataset import read_csv, table_name, train_on_csv
+from training.threshold import CostMatrix
 
-ROWS = 1_500
+# Enough rows that a fifth held out for testing judges calibration and the four-fifths rule on
+# more than sampling noise.
+ROWS = 4_000
 NO_DATABASE = "postgresql://nobody@127.0.0.1:1/none"  # validation must fail before connecting
 
 
@@ -24,9 +27,13 @@ def loans_csv(path: Path, rows: int = ROWS, seed: int = 3) -> Path:
     bad = rng.random(rows) < 1 / (1 + np.exp(-logit))
     frame = pd.DataFrame(
         {
+            "loan_id": np.arange(1, rows + 1),  # unique per row: never a feature
             "income": income,
             "region": region,
             "debt_ratio": debt_ratio,
+            "Sex": rng.choice(["F", "M"], rows),  # protected: the fairness check only
+            "Age": rng.integers(19, 75, rows),
+            "product": "personal loan",  # constant: never a feature
             "defaulted": np.where(bad, "yes", "no"),
         }
     )
@@ -49,9 +56,12 @@ def test_byo_csv_trains_and_returns_the_summary(
         n_trials=1,
         timeout=10,
         folds=2,
+        # A missed default costs three rejected good loans: about half the book is approved.
+        costs=CostMatrix(false_negative=3, false_positive=1),
     )
     assert set(summary["candidates"]) == {
         "logistic_regression",
+        "scorecard",
         "random_forest",
         "xgboost",
         "lightgbm",
@@ -62,6 +72,12 @@ def test_byo_csv_trains_and_returns_the_summary(
         assert set(scores) == {"test_auc", "test_ks", "test_brier"}
         assert 0.5 < scores["test_auc"] <= 1.0
     assert summary["model_uri"] == f"runs:/{summary['run_id']}/model"
+    assert summary["protected_attributes"] == ["Age", "Sex"]
+    assert set(summary["dropped_columns"]) == {"loan_id", "product"}
+    import mlflow
+
+    features = mlflow.sklearn.load_model(summary["model_uri"]).features
+    assert sorted(features) == ["debt_ratio", "income", "region"]
     with connect(pg_dsn) as conn:
         row = conn.execute(f"select count(*), count(income) from {summary['table']}").fetchone()
     assert row == (ROWS, ROWS - ROWS // 50)
@@ -73,6 +89,9 @@ def test_byo_csv_trains_and_returns_the_summary(
 
     champion = MlflowClient().get_model_version_by_alias(mlflow_experiment, "champion")
     assert int(champion.version) == 1
+    # The gate judged the four-fifths rule on the CSV's own protected columns (ages in bands).
+    assert champion.tags["gate.four_fifths.Sex"].startswith("pass ")
+    assert champion.tags["gate.four_fifths.Age"].startswith("pass ")
 
 
 def test_inferred_column_kinds(tmp_path: Path) -> None:
@@ -80,6 +99,44 @@ def test_inferred_column_kinds(tmp_path: Path) -> None:
     assert data.numeric == ("income", "debt_ratio")
     assert data.categorical == ("region",)
     assert set(data.frame["defaulted"]) == {0, 1}
+
+
+def test_protected_ids_and_constants_stay_out_of_the_features(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = 300
+    frame = pd.DataFrame(
+        {
+            "Sex": rng.choice(["F", "M"], rows),
+            "AGE": rng.integers(19, 75, rows),
+            "Marital Status": rng.choice(["single", "married"], rows),
+            "dateOfBirth": ["1990-01-01"] * (rows - 1) + ["1991-02-02"],
+            "mortgage_balance": rng.normal(1000, 50, rows).round(6),  # unique floats: a feature
+            "customer_ref": [f"C{i:05d}" for i in range(rows)],
+            "loan_id": rng.permutation(rows) + 1000,
+            "currency": "EUR",
+            "defaulted": rng.choice(["0", "1"], rows),
+        }
+    )
+    frame.to_csv(tmp_path / "people.csv", index=False)
+    data = read_csv(tmp_path / "people.csv", "defaulted")
+    assert data.protected == ("AGE", "Sex", "Marital Status", "dateOfBirth")
+    assert data.numeric == ("mortgage_balance",)
+    assert data.categorical == ()
+    assert data.dropped == {
+        "loan_id": "unique per row (an identifier)",
+        "customer_ref": "unique per row (an identifier)",
+        "currency": "constant ('EUR' in every filled row)",
+    }
+    assert {"Sex", "AGE"} <= set(data.frame.columns)  # kept beside the data for fairness
+
+
+def test_fairness_groups_band_ages_and_keep_labels() -> None:
+    from training.csv_dataset import fairness_groups
+
+    frame = pd.DataFrame({"Age": [19.0, 30.0, 61.0, np.nan], "Sex": ["F", "M", None, "F"]})
+    groups = fairness_groups(frame, ("Age", "Sex"))
+    assert list(groups["Age"]) == ["18-25", "26-35", "56+", "missing"]
+    assert list(groups["Sex"]) == ["F", "M", "missing", "F"]
 
 
 def test_table_name_is_sanitized() -> None:
