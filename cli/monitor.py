@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
 from cli.common import fail, settings_from, user_errors
+
+if TYPE_CHECKING:
+    from prefect import State
 
 
 def _print_result(result: dict[str, Any]) -> None:
@@ -72,15 +75,21 @@ def monitor(
             select(window=settings.monitoring.window)
     from flows.drift import check_drift
 
-    state = check_drift(
-        window=window,
-        since=since,
-        until=until,
-        batch=batch,
-        sample_rows=sample_rows,
-        fail_on_alert=False,
-        rebuild_batch=rebuild,
-        return_state=True,
+    # Called from sync code, the flow returns its final State (not an awaitable). check_drift
+    # returns its summary or a Completed state carrying it; either way the final state's result
+    # is the summary.
+    state = cast(
+        "State[dict[str, Any]]",
+        check_drift(
+            window=window,
+            since=since,
+            until=until,
+            batch=batch,
+            sample_rows=sample_rows,
+            fail_on_alert=False,
+            rebuild_batch=rebuild,
+            return_state=True,
+        ),
     )
     # The flow run ends "Alerting" rather than failed, so the summary comes back to print;
     # the exit code below carries the failure.

@@ -31,13 +31,13 @@ def pipeline(
     applications = settings.data.applications if applications is None else applications
     seed = settings.data.seed if seed is None else seed
     with user_errors():
-        GeneratorConfig(applications=applications, seed=seed, scenario=scenario)  # type: ignore[arg-type]
+        config = GeneratorConfig(applications=applications, seed=seed, scenario=scenario)  # type: ignore[arg-type]
     from flows.pipeline import run_pipeline
 
     summary = run_pipeline(
         applications=applications,
         seed=seed,
-        scenario=scenario,
-        generate=generate,  # type: ignore[arg-type]
+        scenario=config.scenario,  # the same string, typed as a Scenario once validated
+        generate=generate,
     )
     typer.echo(json.dumps(summary, indent=2, default=str))

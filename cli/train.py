@@ -79,9 +79,12 @@ def train(
         except ValueError as exc:
             fail(str(exc), code=2)
     else:
+        from pydantic import SecretStr
+
         from flows.train import train_model
 
-        summary = train_model(runtime.dsn)
+        # Masked before Prefect stores the flow run's parameters.
+        summary = train_model(SecretStr(runtime.dsn))
     text = json.dumps(summary, indent=2, default=str)
     if output_json is not None:
         output_json.parent.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from prefect import flow, get_run_logger, task
+# State is imported at run time although only annotations name it: Prefect evaluates a flow's
+# annotations (return type included) to build its parameter schema, and one it cannot resolve
+# makes the whole schema fall back to unevaluated strings.
+from prefect import State, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed
@@ -20,13 +23,26 @@ from credit_risk.database import flow_dsn
 from credit_risk.settings import Settings
 from flows.retry import TRANSIENT_RETRIES
 
+if TYPE_CHECKING:
+    # Types only: the monitoring modules load pandas, Evidently and MLflow, which the tasks and
+    # the flows import when they run.
+    from pathlib import Path
+
+    from monitoring.current import Current
+    from monitoring.drift import DriftResult
+    from monitoring.portfolio import PortfolioHealth
+    from monitoring.quality import Quality
+    from monitoring.run_report import Summary
+    from monitoring.training_window import ChampionInfo, Reference, Scorer
+    from monitoring.window import Selection
+
 
 class DriftAlertError(RuntimeError):
     """Thresholds were breached; the message lists each alert and what to do."""
 
 
 @task(name="resolve-champion", **TRANSIENT_RETRIES)
-def resolve_champion(model_name: str) -> Any:
+def resolve_champion(model_name: str) -> ChampionInfo:
     """The champion version, its training window and test metrics."""
     from monitoring.training_window import champion_info
 
@@ -34,7 +50,7 @@ def resolve_champion(model_name: str) -> Any:
 
 
 @task(name="build-batch-features", **TRANSIENT_RETRIES)
-def build_batch_features(dsn: str, batch: str, target_path: Any, rebuild: bool) -> float | None:
+def build_batch_features(dsn: str, batch: str, target_path: Path, rebuild: bool) -> float | None:
     """dbt build of the named batch into <batch>_marts, unless it is built and current."""
     from monitoring.current import batch_is_built, build_batch
 
@@ -44,7 +60,7 @@ def build_batch_features(dsn: str, batch: str, target_path: Any, rebuild: bool) 
 
 
 @task(name="load-champion-model", **TRANSIENT_RETRIES)
-def load_champion_model(champion: Any) -> Any:
+def load_champion_model(champion: ChampionInfo) -> Scorer:
     """The champion's scoring function, loaded once for both sides."""
     from monitoring.training_window import load_scorer
 
@@ -52,7 +68,9 @@ def load_champion_model(champion: Any) -> Any:
 
 
 @task(name="load-reference", **TRANSIENT_RETRIES)
-def load_reference_rows(dsn: str, champion: Any, scorer: Any, sample_rows: int) -> Any:
+def load_reference_rows(
+    dsn: str, champion: ChampionInfo, scorer: Scorer, sample_rows: int
+) -> Reference:
     """The champion's training window, scored: stored on its run, or rebuilt and stored."""
     from monitoring.training_window import load_reference
 
@@ -61,8 +79,8 @@ def load_reference_rows(dsn: str, champion: Any, scorer: Any, sample_rows: int) 
 
 @task(name="load-current", **TRANSIENT_RETRIES)
 def load_current_rows(
-    dsn: str, selection: Any, champion: Any, scorer: Any, sample_rows: int
-) -> Any:
+    dsn: str, selection: Selection, champion: ChampionInfo, scorer: Scorer, sample_rows: int
+) -> Current:
     """The current window or batch, sampled and scored by the champion."""
     from monitoring.current import load_current
 
@@ -73,7 +91,9 @@ def load_current_rows(
 
 
 @task(name="measure-drift", cache_policy=NO_CACHE)
-def measure(reference: Any, current: Any, settings: Settings, folder: Any) -> Any:
+def measure(
+    reference: Reference, current: Current, settings: Settings, folder: Path
+) -> DriftResult:
     """Evidently: feature drift, score PSI, missing values and unseen categories."""
     from monitoring.drift import measure_drift
 
@@ -83,7 +103,7 @@ def measure(reference: Any, current: Any, settings: Settings, folder: Any) -> An
 
 
 @task(name="measure-quality", cache_policy=NO_CACHE)
-def quality(current: Any, champion: Any, settings: Settings, folder: Any) -> Any:
+def quality(current: Current, champion: ChampionInfo, settings: Settings, folder: Path) -> Quality:
     """AUC, KS and bad rate by vintage where labels are mature."""
     from monitoring.quality import measure_quality
 
@@ -96,7 +116,7 @@ def quality(current: Any, champion: Any, settings: Settings, folder: Any) -> Any
 
 
 @task(name="portfolio-health", **TRANSIENT_RETRIES)
-def portfolio(dsn: str, schema: str) -> Any:
+def portfolio(dsn: str, schema: str) -> PortfolioHealth:
     """NPA ratio, default rate and early warnings from the portfolio marts."""
     from monitoring.portfolio import portfolio_health
 
@@ -104,7 +124,7 @@ def portfolio(dsn: str, schema: str) -> Any:
 
 
 @task(name="record-run", **TRANSIENT_RETRIES)
-def record(dsn: str, summary: Any, settings: Settings, folder: Any) -> int:
+def record(dsn: str, summary: Summary, settings: Settings, folder: Path) -> int:
     """JSON summary, MLflow run tagged on the version, and the monitoring_runs row."""
     from monitoring.publish import log_to_mlflow, write_summary
     from monitoring.store import save_run
@@ -119,7 +139,7 @@ def record(dsn: str, summary: Any, settings: Settings, folder: Any) -> int:
 
 
 @task(name="notify-webhook", cache_policy=NO_CACHE)
-def notify(summary: Any, url: str, timeout: float) -> dict[str, Any]:
+def notify(summary: Summary, url: str, timeout: float) -> dict[str, Any]:
     """POST the alerts to the configured webhook."""
     from monitoring.alerts import post_webhook
 
@@ -162,7 +182,7 @@ def check_drift(
     sample_rows: int | None = None,
     fail_on_alert: bool | None = None,
     rebuild_batch: bool = False,
-) -> Any:
+) -> dict[str, Any] | State[Any]:
     """Compare a scoring_log window (or a named batch) with the champion's training window."""
     from credit_risk.environment import prepare_runtime
     from monitoring.alerts import evaluate_alerts
@@ -179,7 +199,7 @@ def check_drift(
     # Refused before the database or the champion is touched; the error names the parameter.
     selection = select(window=window, since=since, until=until, batch=batch)
     logger = get_run_logger()
-    dsn = flow_dsn(dsn) or prepare_runtime(settings).dsn
+    database = flow_dsn(dsn) or prepare_runtime(settings).dsn
     name = model_name or settings.mlflow.registered_model
     rows = sample_rows or m.sample_rows
     started_at, started = datetime.now(UTC), time.perf_counter()
@@ -189,25 +209,25 @@ def check_drift(
     try:
         if selection.batch:
             built = build_batch_features(
-                dsn, selection.batch, settings.state_dir / "dbt-target", rebuild_batch
+                database, selection.batch, settings.state_dir / "dbt-target", rebuild_batch
             )
             logger.info("batch %s: %s", selection.batch, "built" if built else "features current")
-        current = load_current_rows(dsn, selection, champion, scorer, rows)
+        current = load_current_rows(database, selection, champion, scorer, rows)
     except NoCurrentDataError as exc:
         # Nothing to compare is an answer, not a failure: a quiet night must not page anyone.
         logger.warning("nothing to check: %s", exc)
         return Completed(
             message=str(exc)[:500], name="No data", data={"status": "no_data", "message": str(exc)}
         )
-    reference = load_reference_rows(dsn, champion, scorer, rows)
+    reference = load_reference_rows(database, champion, scorer, rows)
     folder = run_folder(
         settings.reports_dir, name, champion.version, f"{started_at:%Y%m%dT%H%M%SZ}"
     )
     drift = measure(reference, current, settings, folder)
     measured = quality(current, champion, settings, folder)
-    health = portfolio(dsn, f"{selection.batch}_marts" if selection.batch else "marts")
+    health = portfolio(database, f"{selection.batch}_marts" if selection.batch else "marts")
     alerts = evaluate_alerts(drift, measured, health, m)
-    ensure_tables(dsn)
+    ensure_tables(database)
     summary = Summary(
         started_at=started_at,
         finished_at=datetime.now(UTC),
@@ -224,11 +244,11 @@ def check_drift(
         portfolio=health,
         alerts=alerts,
         report_path=folder / "drift.html",
-        alert_since=alert_since(dsn, name, [a.name for a in alerts]),
+        alert_since=alert_since(database, name, [a.name for a in alerts]),
     )
     if alerts and m.webhook_url:
         summary.webhook = notify(summary, m.webhook_url, m.webhook_timeout_seconds)
-    record(dsn, summary, settings, folder)
+    record(database, summary, settings, folder)
     _publish(summary)
     logger.info("%s (%.1f s)", summary.headline(), time.perf_counter() - started)
     result = summary.to_dict()
@@ -269,14 +289,19 @@ def retrain_on_drift(
     logger = get_run_logger()
     settings = Settings()
     dsn = prepare_runtime(settings).dsn
-    result = check_drift(
-        window=window,
-        since=since,
-        until=until,
-        batch=batch,
-        dsn=SecretStr(dsn),
-        model_name=model_name,
-        fail_on_alert=False,
+    # check_drift returns either its summary or a Completed state carrying one; a flow that
+    # returns a state gives its caller that state's data, so the call's value is the summary.
+    result = cast(
+        "dict[str, Any]",
+        check_drift(
+            window=window,
+            since=since,
+            until=until,
+            batch=batch,
+            dsn=SecretStr(dsn),
+            model_name=model_name,
+            fail_on_alert=False,
+        ),
     )
     drift_alerts = [a["name"] for a in result.get("alerts", []) if a["is_drift"]]
     enabled = settings.monitoring.retrain_on_drift if retrain is None else retrain
@@ -302,7 +327,7 @@ def retrain_on_drift(
     return {**result, "retraining": trained}
 
 
-def _publish(summary: Any) -> None:
+def _publish(summary: Summary) -> None:
     """Prefect artifacts: the on-call Markdown and a table of per-feature drift."""
     create_markdown_artifact(
         key="monitoring-summary", markdown=summary.markdown(), description=summary.headline()

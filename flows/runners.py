@@ -16,7 +16,7 @@ def task_runner_for(runner: RunnerSettings) -> TaskRunner[Any]:
     """'local': one task at a time in the flow's process; 'dask': a Dask cluster's workers."""
     if runner.task_runner == "local":
         return ThreadPoolTaskRunner(max_workers=1)
-    from prefect_dask import DaskTaskRunner
+    from prefect_dask.task_runners import DaskTaskRunner
 
     if runner.dask_address:
         return DaskTaskRunner(address=runner.dask_address)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -13,13 +13,19 @@ from credit_risk.database import flow_dsn
 from credit_risk.model_registry import CHAMPION
 from flows.retry import TRANSIENT_RETRIES, explain_database_outage, retrying
 
+if TYPE_CHECKING:
+    # Types only: serving's modules load the model stack, which the tasks import when they run.
+    from serving.batch import Chunk
+    from serving.batch_summary import BandSummary
+    from serving.champion import LoadedModel
+
 DEFAULT_CHUNK_SIZE = 50_000
 
 
 @task(
     **TRANSIENT_RETRIES,
 )
-def load_champion(model_name: str) -> Any:
+def load_champion(model_name: str) -> LoadedModel:
     """The registered champion with its explainer, loaded once for the whole run."""
     from serving.champion import load_version
 
@@ -37,7 +43,7 @@ def prepare_table(dsn: str) -> None:
 @task(
     **TRANSIENT_RETRIES,
 )
-def score_chunk(dsn: str, loaded: Any, after_id: int, chunk_size: int) -> Any:
+def score_chunk(dsn: str, loaded: LoadedModel, after_id: int, chunk_size: int) -> Chunk:
     """Score and store the next chunk of pending applications."""
     from serving.batch import score_pending_chunk
 
@@ -45,7 +51,7 @@ def score_chunk(dsn: str, loaded: Any, after_id: int, chunk_size: int) -> Any:
 
 
 @task(**TRANSIENT_RETRIES)
-def summarise(dsn: str, model_version: int) -> list[Any]:
+def summarise(dsn: str, model_version: int) -> list[BandSummary]:
     """Counts, approvals and mean PD per risk band of this version's scores."""
     from serving.batch_summary import summarise_scores
 
@@ -71,19 +77,19 @@ def score_batch(
 
     logger = get_run_logger()
     settings = Settings()
-    dsn = flow_dsn(dsn) or prepare_runtime(settings).dsn
+    database = flow_dsn(dsn) or prepare_runtime(settings).dsn
     name = model_name or settings.mlflow.registered_model
     delays = settings.runner.retry_delays
-    with explain_database_outage(dsn, len(delays), "chunks already scored are kept"):
-        retrying(prepare_table, delays)(dsn)
+    with explain_database_outage(database, len(delays), "chunks already scored are kept"):
+        retrying(prepare_table, delays)(database)
     loaded = retrying(load_champion, delays)(name)
     score_next = retrying(score_chunk, delays)
     scored = written = chunks = 0
     after = 0
     started = time.perf_counter()
-    with explain_database_outage(dsn, len(delays), "chunks already scored are kept"):
+    with explain_database_outage(database, len(delays), "chunks already scored are kept"):
         while True:
-            chunk = score_next(dsn, loaded, after, chunk_size)
+            chunk = score_next(database, loaded, after, chunk_size)
             if chunk.last_id is None:
                 break
             scored, written, chunks = scored + chunk.scored, written + chunk.written, chunks + 1
@@ -97,7 +103,7 @@ def score_batch(
                 elapsed,
                 scored / elapsed if elapsed else 0.0,
             )
-        bands = retrying(summarise, delays)(dsn, loaded.version)
+        bands = retrying(summarise, delays)(database, loaded.version)
     seconds = round(time.perf_counter() - started, 1)
     logger.info(
         "%s version %s: scored %d pending applications in %d chunks, %d new rows, %.1f s",
@@ -120,7 +126,7 @@ def score_batch(
     return summary
 
 
-def _publish(summary: dict[str, Any], bands: list[Any]) -> None:
+def _publish(summary: dict[str, Any], bands: list[BandSummary]) -> None:
     """Prefect artifacts: a table by risk band and a Markdown summary of the run."""
     create_table_artifact(
         key="batch-scores-by-band",
