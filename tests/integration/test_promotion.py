@@ -13,6 +13,7 @@ from unittest import mock
 import mlflow
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
@@ -22,7 +23,9 @@ from sklearn.pipeline import Pipeline
 from typer.testing import CliRunner
 
 from cli.main import app
+from credit_risk.database import connect
 from credit_risk.metrics import classification_metrics
+from tests.conftest import drop_database, make_database
 from training.registry import manual as champion_changes
 from training.registry import promotion, promotion_log
 from training.registry import versions as registry
@@ -417,3 +420,37 @@ def test_cli(model_name: str, pg_dsn: str, mlflow_tracking_uri: str, tmp_path: o
     code, _, err = invoke("info", "--version", "5")
     assert code != 0
     assert "no version 5" in err
+
+
+def test_a_log_table_from_an_older_release_accepts_the_approval_actions(pg_server: str) -> None:
+    dsn = make_database(pg_server, "old_promotion_log")
+    try:
+        with connect(dsn) as conn:
+            conn.execute("create schema governance")
+            conn.execute(
+                "create table governance.promotion_log ("
+                " id bigint generated always as identity primary key,"
+                " decided_at timestamptz not null default now(), model_name text not null,"
+                " action text not null"
+                "  check (action in ('promote', 'keep', 'manual_promote', 'rollback')),"
+                " actor text not null, reason text not null, challenger_version integer,"
+                " previous_champion_version integer, new_champion_version integer,"
+                " challenger_metrics jsonb not null default '{}'::jsonb,"
+                " champion_metrics jsonb not null default '{}'::jsonb)"
+            )
+            conn.execute(
+                "insert into governance.promotion_log (model_name, action, actor, reason)"
+                " values ('m', 'promote', 'old', 'kept')"
+            )
+        promotion_log.record(dsn, model_name="m", action="awaiting_approval", actor="t", reason="r")
+        assert [r["action"] for r in promotion_log.history(dsn, "m")] == [
+            "awaiting_approval",
+            "promote",
+        ]
+        with pytest.raises(psycopg.errors.CheckViolation), connect(dsn) as conn:
+            conn.execute(
+                "insert into governance.promotion_log (model_name, action, actor, reason)"
+                " values ('m', 'demote', 't', 'x')"
+            )
+    finally:
+        drop_database(pg_server, dsn)
