@@ -1,9 +1,10 @@
-"""Write the configuration and command-line references from the code that defines them.
+"""Write the configuration, command-line and data-dictionary references from the code.
 
 `mkdocs build` runs this script through the mkdocs-gen-files plugin (see mkdocs.yml), so the
-pages `reference/configuration.md` and `reference/cli.md` always match the settings object
-and the CLI of the installed project; nothing generated is committed. Run directly,
-`python docs/gen_reference.py [OUT_DIR]` writes the same two pages to OUT_DIR
+pages `reference/configuration.md`, `reference/cli.md` and `reference/data-dictionary.md`
+always match the settings object, the CLI and the raw-table contract of the installed project;
+nothing generated is committed. Run directly,
+`python docs/gen_reference.py [OUT_DIR]` writes the same pages to OUT_DIR
 (default: docs/reference) to read them without building the site.
 """
 
@@ -277,9 +278,19 @@ def cli_page() -> str:
     return "\n".join(lines)
 
 
+# --- data dictionary ------------------------------------------------------------------------
+
+
+def data_dictionary_page() -> str:
+    from credit_risk.raw_dictionary import markdown_page
+
+    return markdown_page()
+
+
 PAGES = {
     "reference/configuration.md": configuration_page,
     "reference/cli.md": cli_page,
+    "reference/data-dictionary.md": data_dictionary_page,
 }
 
 
