@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,6 +34,14 @@ def generate(
             "serving, monitoring, marts, ...) are refused."
         ),
     ] = "raw",
+    to_files: Annotated[
+        Path | None,
+        typer.Option(
+            "--to-files",
+            help="Write one CSV per raw table into this folder instead of loading the database: "
+            "an example of the export a lender's own data takes.",
+        ),
+    ] = None,
 ) -> None:
     """Generate causal synthetic lending data and load it into PostgreSQL with COPY."""
     from credit_risk.schema_names import check_schema_name
@@ -48,6 +57,14 @@ def generate(
             bad_rate=settings.data.bad_rate if bad_rate is None else bad_rate,
         )
         check_schema_name(schema, what="--schema")
+        if to_files is not None:
+            from credit_risk.synthetic.export import write_book_files
+
+            written = write_book_files(config, to_files)
+            typer.echo(f"wrote {len(written)} files to {to_files}")
+            for table, rows in written.items():
+                typer.echo(f"  {table + '.csv':<28} {rows:>12,}")
+            return
     runtime = runtime_from(ctx)
     from credit_risk.synthetic.loader import load_raw
 
