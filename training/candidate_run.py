@@ -36,7 +36,7 @@ class CandidateOutcome:
     validation_scores: npt.NDArray[np.float64] | None = None
 
 
-def _train_one(plan: TrainingPlan, name: str) -> tuple[Evaluation, npt.NDArray[np.float64]]:
+def _train_one(plan: TrainingPlan, name: str) -> Evaluation:
     """Search, calibrate, evaluate and log one candidate inside the active nested run."""
     import mlflow
 
@@ -96,6 +96,7 @@ def _train_one(plan: TrainingPlan, name: str) -> tuple[Evaluation, npt.NDArray[n
         target=target,
         threshold=evaluation.threshold.threshold,
         stress=plan.stress,
+        scored={"validation": evaluation.p_validation, "test": evaluation.p_test},
     )
     evaluation.metrics.update(stress_metrics(stability))
     timings["evaluate_seconds"] = time.perf_counter() - started
@@ -120,8 +121,7 @@ def _train_one(plan: TrainingPlan, name: str) -> tuple[Evaluation, npt.NDArray[n
         m["test_ks"],
         evaluation.threshold.threshold,
     )
-    scores = np.asarray(calibrated.predict_proba(split.validation), dtype=np.float64)[:, 1]
-    return evaluation, scores
+    return evaluation
 
 
 def train_candidate(plan: TrainingPlan, name: str) -> CandidateOutcome:
@@ -145,7 +145,7 @@ def train_candidate(plan: TrainingPlan, name: str) -> CandidateOutcome:
             threadpool_limits(BOOSTING_THREADS),
         ):
             run_id = run.info.run_id
-            evaluation, scores = _train_one(plan, name)
+            evaluation = _train_one(plan, name)
     except Exception as exc:
         log.exception("%s: training failed", name)
         if run_id is not None:
@@ -156,5 +156,5 @@ def train_candidate(plan: TrainingPlan, name: str) -> CandidateOutcome:
         run_id=run_id,
         metrics={k: v for k, v in evaluation.metrics.items() if k.startswith(("val_", "test_"))},
         threshold=evaluation.threshold.threshold,
-        validation_scores=scores,
+        validation_scores=evaluation.p_validation,
     )

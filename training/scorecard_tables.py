@@ -35,16 +35,28 @@ def platt_coefficients(calibrated: Any) -> tuple[float, float]:
     return float(sigmoid.a_), float(sigmoid.b_)
 
 
+def _score_line(calibrated: Any, pipeline: Any, scaling: ScoreScaling) -> tuple[Any, float]:
+    """Points per unit of WoE for each characteristic, and the score with every WoE at 0.
+
+    score = offset + factor · (a · margin + b) with margin = intercept + Σ coef_j · woe_j.
+    """
+    regression = pipeline.named_steps["model"]
+    a, b = platt_coefficients(calibrated)
+    slopes = scaling.factor * a * np.asarray(regression.coef_[0], dtype=float)
+    intercept = scaling.offset + scaling.factor * (a * float(regression.intercept_[0]) + b)
+    return slopes, intercept
+
+
 def points_table(calibrated: Any, pipeline: Any, scaling: ScoreScaling) -> pd.DataFrame:
     """Bins of every characteristic with their WoE and points; the points sum to the score."""
     woe, regression = pipeline.named_steps["preprocess"], pipeline.named_steps["model"]
-    a, b = platt_coefficients(calibrated)
-    factor, offset = scaling.factor, scaling.offset
+    slopes, intercept = _score_line(calibrated, pipeline, scaling)
     coefficients = dict(zip(woe.columns, regression.coef_[0], strict=True))
-    base = (offset + factor * (a * float(regression.intercept_[0]) + b)) / len(woe.columns)
+    per_woe = dict(zip(woe.columns, slopes, strict=True))
+    base = intercept / len(woe.columns)
     bins = woe.binning_table()
     bins["coefficient"] = bins["feature"].map(coefficients)
-    bins["points"] = factor * a * bins["coefficient"] * bins["woe"] + base
+    bins["points"] = bins["feature"].map(per_woe) * bins["woe"] + base
     # What a value outside every trained bin scores (an unseen category): WoE 0.
     neutral = pd.DataFrame(
         {
@@ -64,12 +76,9 @@ def points_table(calibrated: Any, pipeline: Any, scaling: ScoreScaling) -> pd.Da
 
 def score_from_points(calibrated: Any, pipeline: Any, scaling: ScoreScaling, X: Any) -> Any:
     """Each row's unrounded score as the sum of its points (what the points table promises)."""
-    woe, regression = pipeline.named_steps["preprocess"], pipeline.named_steps["model"]
-    a, b = platt_coefficients(calibrated)
-    factor, offset = scaling.factor, scaling.offset
-    encoded = woe.transform(pipeline.named_steps["coerce"].transform(X))
-    margin = encoded @ regression.coef_[0] + regression.intercept_[0]
-    return offset + factor * (a * margin + b)
+    slopes, intercept = _score_line(calibrated, pipeline, scaling)
+    encoded = pipeline[:-1].transform(X)
+    return intercept + encoded @ slopes
 
 
 def write_scorecard_tables(

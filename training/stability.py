@@ -7,6 +7,7 @@ model's threshold and the PSI of its scores against the training months' scores.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,19 @@ def stability_table(
     target: str,
     threshold: float,
     stress: pd.DataFrame | None = None,
+    scored: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """One row per month of each split part (one row per part without dates), then stress."""
+    """One row per month of each split part (one row per part without dates), then stress.
+
+    `scored` holds default probabilities already computed for a part (the evaluation's
+    validation and test scores), in the part's row order; the others are scored here.
+    """
     parts, date_col = split.parts(), split.date_col
-    scores = {name: np.asarray(model.predict_proba(f))[:, 1] for name, f in parts.items()}
+    known = dict(scored or {})
+    scores = {
+        name: known[name] if name in known else np.asarray(model.predict_proba(f))[:, 1]
+        for name, f in parts.items()
+    }
     reference = scores["train"]
     rows: list[dict[str, Any]] = []
     for name, frame in parts.items():

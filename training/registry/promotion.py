@@ -23,7 +23,7 @@ from credit_risk.model_registry import (
 from training.monotonicity import monotone_violations
 from training.registry import promotion_log
 from training.registry.gate import MONOTONE_METRIC, GateLimits, PromotionDecision, decide_promotion
-from training.registry.version_metrics import recorded_threshold, score_on, scorer_model
+from training.registry.version_metrics import RiskModel, metrics_of, recorded_threshold
 from training.registry.versions import get_version, sync_previous_alias, tag_decision, tag_gates
 from training.significance import auc_gain
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 
 def _limits(training: TrainingSettings, **given: float | None) -> GateLimits:
+    """The caller's limits, the settings' where the caller gave None."""
     fallback = {
         "auc_margin": training.promotion_auc_margin,
         "ece_limit": training.ece_limit,
@@ -43,7 +44,8 @@ def _limits(training: TrainingSettings, **given: float | None) -> GateLimits:
         "calibration_tolerance": training.calibration_tolerance,
         "fairness_tolerance": training.fairness_tolerance,
     }
-    return GateLimits(**{k: fallback[k] if v is None else float(v) for k, v in given.items()})
+    chosen = {k: fallback[k] if given.get(k) is None else given[k] for k in fallback}
+    return GateLimits(**{k: float(v) for k, v in chosen.items() if v is not None})
 
 
 def _protected_columns() -> list[str]:
@@ -106,7 +108,6 @@ def promote_if_better(
     settings = Settings()  # the CREDIT_TRAINING__* and CREDIT_GOVERNANCE__* the caller left out
     limits = _limits(
         settings.training,
-        four_fifths=None,
         auc_margin=auc_margin,
         ece_limit=ece_limit,
         calibration_tolerance=calibration_tolerance,
@@ -115,15 +116,15 @@ def promote_if_better(
     level = settings.training.promotion_confidence if confidence is None else confidence
     approval = approval or settings.governance.approval
 
-    def scored(uri: str, threshold: float) -> tuple[np.ndarray, dict[str, float]]:
-        return score_on(uri, X, y, threshold, groups)
+    def scored(model: RiskModel, threshold: float) -> tuple[np.ndarray, dict[str, float]]:
+        scores = model.default_probability(X)
+        return scores, metrics_of(scores, y, threshold, groups, model.uri)
 
-    challenger_uri = f"models:/{model_name}/{challenger.version}"
-    threshold = recorded_threshold(client, challenger)
-    challenger_scores, challenger_metrics = scored(challenger_uri, threshold)
-    shares = monotone_violations(
-        scorer_model(challenger_uri), X, list(feature_columns), rows=len(X)
+    challenger_model = RiskModel(f"models:/{model_name}/{challenger.version}")
+    challenger_scores, challenger_metrics = scored(
+        challenger_model, recorded_threshold(client, challenger)
     )
+    shares = monotone_violations(challenger_model, X, list(feature_columns), rows=len(X))
     challenger_metrics[MONOTONE_METRIC] = max(shares.values(), default=0.0)
     # Read the champion, decide, move the alias and log under the model's lock: a promotion
     # running meanwhile cannot start from the same champion.
@@ -136,16 +137,16 @@ def promote_if_better(
         champion_metrics = None
         gain = None
         if champion is not None:
-            champion_uri = f"models:/{model_name}/{champion.version}"
             champion_scores, champion_metrics = scored(
-                champion_uri, recorded_threshold(client, champion)
+                RiskModel(f"models:/{model_name}/{champion.version}"),
+                recorded_threshold(client, champion),
             )
             gain = auc_gain(y, challenger_scores, champion_scores, level)
             benchmark = f"champion v{champion.version}"
         else:
             benchmark = "scorecard benchmark"
             if benchmark_uri is not None and not challenger_is_benchmark:
-                benchmark_scores, _ = scored(benchmark_uri, threshold)
+                benchmark_scores = RiskModel(benchmark_uri).default_probability(X)
                 gain = auc_gain(y, challenger_scores, benchmark_scores, level)
         if gain is not None:
             challenger_metrics.update(gain.as_metrics())

@@ -17,12 +17,11 @@ if TYPE_CHECKING:
 __all__ = [
     "KEY_METRICS",
     "THRESHOLD",
-    "evaluate_on",
+    "RiskModel",
+    "metrics_of",
     "numeric_params",
     "recorded_metrics",
     "recorded_threshold",
-    "score_on",
-    "scorer_model",
 ]
 
 log = logging.getLogger(__name__)
@@ -104,43 +103,22 @@ def _risk_scorer(model_uri: str) -> Callable[[pd.DataFrame], np.ndarray]:
     return predict
 
 
-class _ScorerModel:
-    """predict_proba over a risk scorer, for checks that probe a model (monotonicity)."""
+class RiskModel:
+    """A registered model as its probability of default, loaded once.
 
-    def __init__(self, scorer: Callable[[pd.DataFrame], np.ndarray]) -> None:
-        self.scorer = scorer
+    `predict_proba` makes it usable by the checks that probe a model (monotonicity).
+    """
+
+    def __init__(self, model_uri: str) -> None:
+        self.uri = model_uri
+        self._scorer = _risk_scorer(model_uri)
+
+    def default_probability(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self._scorer(X), dtype=float)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        p = np.asarray(self.scorer(X), dtype=float)
+        p = self.default_probability(X)
         return np.column_stack([1 - p, p])
-
-
-def scorer_model(model_uri: str) -> _ScorerModel:
-    """The registered model as an object with predict_proba (column 1 = default)."""
-    return _ScorerModel(_risk_scorer(model_uri))
-
-
-def score_on(
-    model_uri: str,
-    X_test: pd.DataFrame,
-    y_test: Any,
-    threshold: float,
-    groups: pd.DataFrame | Mapping[str, Any] | None = None,
-) -> tuple[np.ndarray, dict[str, float]]:
-    """One model's default probabilities on the test set and its test_* metrics."""
-    y_prob = np.asarray(_risk_scorer(model_uri)(X_test), dtype=float)
-    return y_prob, metrics_of(y_prob, y_test, threshold, groups, model_uri)
-
-
-def evaluate_on(
-    model_uri: str,
-    X_test: pd.DataFrame,
-    y_test: Any,
-    threshold: float,
-    groups: pd.DataFrame | Mapping[str, Any] | None = None,
-) -> dict[str, float]:
-    """Test metrics of one model on the given test set, named as training logs them (test_*)."""
-    return score_on(model_uri, X_test, y_test, threshold, groups)[1]
 
 
 def metrics_of(
@@ -150,6 +128,7 @@ def metrics_of(
     groups: pd.DataFrame | Mapping[str, Any] | None,
     label: str,
 ) -> dict[str, float]:
+    """Test metrics of one model's scores, named as training logs them (test_*)."""
     from credit_risk.metrics import classification_metrics
     from training.fairness import disparate_impact
 
