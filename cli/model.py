@@ -121,19 +121,20 @@ def promote(
 ) -> None:
     """Make a version the champion by hand (no gate); logged as 'manual_promote'."""
     runtime, model_name = _setup(ctx, name)
+    from mlflow import MlflowClient
+
     from credit_risk.model_registry import CHALLENGER
     from training.registry.manual import cli_actor, promote_version
-    from training.registry.versions import list_versions
+    from training.registry.versions import aliases
 
     if (version is None) == (not challenger):
         typer.echo("error: pass either --version N or --challenger", err=True)
         raise typer.Exit(2)
     with user_errors():
         if version is None:
-            held = [int(mv.version) for mv, a in list_versions(model_name) if CHALLENGER in a]
-            if not held:
+            version = aliases(MlflowClient(), model_name).get(CHALLENGER)
+            if version is None:
                 raise ValueError(f"model {model_name} has no challenger; train one first")
-            version = held[0]
         change = promote_version(
             version,
             actor=cli_actor(),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from credit_risk.model_registry import AWAITING_APPROVAL, CHAMPION, DEFAULT_MODEL, champion_version
 from training.registry import promotion_log
 from training.registry.version_metrics import recorded_metrics
-from training.registry.versions import get_version, sync_previous_alias, tag_decision
+from training.registry.versions import aliases, get_version, sync_previous_alias, tag_decision
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -188,8 +188,7 @@ def awaiting_entry(dsn: str, model_name: str, version: int | str) -> dict[str, A
 
 
 def _drop_waiting_alias(client: MlflowClient, model_name: str, version: int | str) -> None:
-    held = client.get_registered_model(model_name).aliases.get(AWAITING_APPROVAL)
-    if held is not None and str(held) == str(version):
+    if aliases(client, model_name).get(AWAITING_APPROVAL) == int(version):
         client.delete_registered_model_alias(model_name, AWAITING_APPROVAL)
 
 
