@@ -195,7 +195,7 @@ def _run(
     # the same site for a fraction of the time.
     context.build_data_docs(site_names=[DOCS_SITE])
     results = result.run_results.values()
-    return {r.suite_name: r.to_json_dict() for r in results}  # type: ignore[no-untyped-call]
+    return {r.suite_name: r.to_json_dict() for r in results}
 
 
 def _collect(summary: ValidationSummary, target: SuiteTarget, result: dict[str, Any]) -> None:

@@ -60,7 +60,7 @@ def load_model(model_uri: str) -> CreditRiskModel:
     from mlflow.environment_variables import MLFLOW_ALLOW_PICKLE_DESERIALIZATION
     from mlflow.models import Model
 
-    if not MLFLOW_ALLOW_PICKLE_DESERIALIZATION.get():  # type: ignore[no-untyped-call]
+    if not MLFLOW_ALLOW_PICKLE_DESERIALIZATION.get():
         raise RuntimeError(
             f"{model_uri} is a pickled model and MLFLOW_ALLOW_PICKLE_DESERIALIZATION is off; "
             "turn it on to load models from this registry"
