@@ -203,10 +203,10 @@ class EmbeddedPostgres:
 
     def stop(self) -> bool:
         """Stop the server; False when it was not running."""
+        if self.pid() is None:  # imports pgserver the way it must be imported
+            return False
         from pgserver import pg_ctl  # type: ignore[attr-defined]  # made at import time
 
-        if self.pid() is None:
-            return False
         user = "pgserver" if os.geteuid() == 0 else None
         try:
             pg_ctl(["-w", "stop", "-m", "fast"], pgdata=self.pgdata, user=user, timeout=60)

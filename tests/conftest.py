@@ -1,4 +1,5 @@
-"""Shared fixtures: one embedded PostgreSQL per test session, a throwaway database per user."""
+"""Shared fixtures: one embedded PostgreSQL, MLflow store and Prefect API per test run (shared by
+the xdist workers, see tests/shared.py), a throwaway database per user."""
 
 from __future__ import annotations
 
@@ -10,24 +11,38 @@ from pathlib import Path
 
 import pytest
 
-from credit_risk.database import EmbeddedPostgres, connect, ensure_database, with_database
+from credit_risk.database import connect, ensure_database, with_database
 from tests.books import BookTemplates
+from tests.shared import (
+    close_run_folder,
+    once,
+    open_run_folder,
+    run_folder,
+    shared_postgres,
+    shared_prefect_api,
+)
+
+RUN_FOLDER = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The process that starts the run (not an xdist worker) makes the folder workers share."""
+    if not hasattr(config, "workerinput"):
+        folder = open_run_folder()
+        if folder is not None:
+            config.stash[RUN_FOLDER] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(RUN_FOLDER, None)
+    if folder is not None:
+        close_run_folder(folder)
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Admin DSN of an embedded PostgreSQL that lives for the test session."""
-    external = os.environ.get("CREDIT_TEST_DSN")
-    if external:
-        yield external
-        return
-    root = Path(tmp_path_factory.mktemp("pg"))
-    server = EmbeddedPostgres(root / "pgdata")
-    admin = server.start()
-    try:
-        yield admin
-    finally:
-        server.stop()
+def pg_server() -> str:
+    """Admin DSN of the run's embedded PostgreSQL (or of CREDIT_TEST_DSN's server)."""
+    return os.environ.get("CREDIT_TEST_DSN") or shared_postgres()
 
 
 def make_database(admin_dsn: str, prefix: str) -> str:
@@ -84,11 +99,9 @@ def environment(values: dict[str, str]) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def books(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BookTemplates]:
-    """The generated books of tests/books.py, each built once per test process."""
-    templates = BookTemplates(pg_server, tmp_path_factory.mktemp("books"))
-    yield templates
-    templates.drop_all()
+def books(pg_server: str) -> BookTemplates:
+    """The generated books of tests/books.py, each built once per test run."""
+    return BookTemplates(pg_server, run_folder() / "books")
 
 
 @pytest.fixture
@@ -99,16 +112,25 @@ def pg_dsn(pg_server: str) -> Iterator[str]:
     drop_database(pg_server, dsn)
 
 
-@pytest.fixture(scope="session")
-def mlflow_tracking_uri(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real PostgreSQL-backed MLflow tracking store and registry for the test session."""
-    import mlflow
+def _mlflow_store(pg_server: str) -> tuple[str, Path]:
+    """A new MLflow store, its tables made before any other process can race to make them."""
+    from mlflow.tracking import MlflowClient
 
     from credit_risk.database import sqlalchemy_url
 
-    dsn = make_database(pg_server, "mlflow")
-    uri = sqlalchemy_url(dsn, driver="psycopg2")
-    artifacts = tmp_path_factory.mktemp("mlflow-artifacts")
+    uri = sqlalchemy_url(make_database(pg_server, "mlflow"), driver="psycopg2")
+    MlflowClient(tracking_uri=uri, registry_uri=uri).search_registered_models()
+    artifacts = run_folder() / "mlflow-artifacts"
+    artifacts.mkdir()
+    return uri, artifacts
+
+
+@pytest.fixture(scope="session")
+def mlflow_tracking_uri(pg_server: str) -> Iterator[str]:
+    """A real PostgreSQL-backed MLflow tracking store and registry for the test run."""
+    import mlflow
+
+    uri, artifacts = once("mlflow", lambda: _mlflow_store(pg_server))
     previous = os.environ.get("MLFLOW_TRACKING_URI")
     os.environ["MLFLOW_TRACKING_URI"] = uri
     os.environ["MLFLOW_REGISTRY_URI"] = uri
@@ -136,8 +158,13 @@ def mlflow_experiment(mlflow_tracking_uri: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect API for the whole session (starting one costs ~20 s)."""
-    from prefect.testing.utilities import prefect_test_harness
+    """The run's Prefect API (starting one costs ~20 s), with its logs and events sent before
+    the process ends."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=300):
+    with temporary_settings(updates={PREFECT_API_URL: shared_prefect_api()}):
         yield
+        APILogWorker.drain_all()
+        EventsWorker.drain_all()

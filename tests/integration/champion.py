@@ -1,8 +1,9 @@
-"""One trained, promoted champion per test session, shared by the tests that need a model.
+"""One trained, promoted champion per test process, shared by the tests that need a model.
 
-`served_champion` generates 3000 applications, builds the dbt features, trains LightGBM with
-one search trial and promotes it; the serving, batch-scoring, parity, fuzz, Dask and outage
-tests all use the same one.
+`served_champion` trains LightGBM with one search trial on the standard book, once per test run;
+each test process registers that run under a model name of its own and promotes it, on a copy
+of the book of its own. The serving, batch-scoring, parity, fuzz, Dask and outage tests all use
+the same one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.books import STANDARD, BookTemplates
+from tests.shared import once
 
 
 @dataclass(frozen=True)
@@ -42,20 +44,31 @@ def promote_trained(
 
 def served_champion(books: BookTemplates, work: Path) -> Champion:
     """A copy of the standard book and a promoted LightGBM champion (a session fixture)."""
+    from training.registry.manual import promote_version
+    from training.registry.versions import register_challenger
+
+    run_id, threshold = once("champion-run", lambda: _train_champion(books, work))
+    dsn = books.copy(STANDARD, "serving")
+    name = f"credit-risk-serving-{uuid.uuid4().hex[:6]}"
+    version = register_challenger(run_id, model_name=name)
+    promote_version(version.version, actor="test", reason="serving tests", dsn=dsn, model_name=name)
+    return Champion(dsn, name, int(version.version), run_id, threshold)
+
+
+def _train_champion(books: BookTemplates, work: Path) -> tuple[str, float]:
+    """The run id and threshold of LightGBM trained on the standard book."""
     import mlflow
 
-    from credit_risk.labelled_features import load_training_frame
+    from training.train import train_candidates
 
-    dsn = books.copy(STANDARD, "serving")
     experiment = f"serving-{uuid.uuid4().hex[:8]}"
     mlflow.create_experiment(experiment, artifact_location=(work / "artifacts").as_uri())
-    name = f"credit-risk-serving-{uuid.uuid4().hex[:6]}"
-    version, result = promote_trained(
-        dsn,
-        load_training_frame(dsn),
+    result = train_candidates(
+        books.training_frame(STANDARD),
         experiment=experiment,
-        model_name=name,
-        reason="serving tests",
-        candidate="lightgbm",
+        candidates=["lightgbm"],
+        n_trials=1,
+        timeout=20,
+        folds=2,
     )
-    return Champion(dsn, name, version, result.best_run_id, result.threshold)
+    return result.best_run_id, float(result.threshold)

@@ -12,13 +12,12 @@ from credit_risk.database import EmbeddedPostgres, connect
 from tests.books import BookTemplates
 from tests.integration.champion import Champion, served_champion
 from tests.integration.service import bentoml_serve, service_env, service_role_uri
+from tests.shared import run_folder
 
 
 @pytest.fixture(scope="session")
-def champion(
-    books: BookTemplates, mlflow_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
-) -> Champion:
-    return served_champion(books, tmp_path_factory.mktemp("champion"))
+def champion(books: BookTemplates, mlflow_tracking_uri: str) -> Champion:
+    return served_champion(books, run_folder() / "champion")
 
 
 @pytest.fixture
