@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,15 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = open_run_folder()
         if folder is not None:
             config.stash[RUN_FOLDER] = folder
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadfile, with the served champion's files on one worker (tests/scheduling.py)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from tests.scheduling import FilesAndServedChampion
+
+    return FilesAndServedChampion(config, log)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

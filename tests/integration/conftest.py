@@ -29,13 +29,15 @@ def data_server(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(
     champion: Champion,
     pg_server: str,
     mlflow_tracking_uri: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Any]]:
+    """One `bentoml serve` of the champion per test process, shared by the modules that only
+    call it (starting one costs ~15 s); a test that changes what it serves puts it back."""
     role, uri = service_role_uri(pg_server, mlflow_tracking_uri)
     work = tmp_path_factory.mktemp("bentoml")
     env = service_env(dsn=champion.dsn, tracking_uri=uri, model_name=champion.model_name, work=work)
