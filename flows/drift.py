@@ -125,11 +125,14 @@ def portfolio(dsn: str, schema: str) -> PortfolioHealth:
 
 @task(name="record-run", **TRANSIENT_RETRIES)
 def record(dsn: str, summary: Summary, settings: Settings, folder: Path) -> int:
-    """JSON summary, MLflow run tagged on the version, and the monitoring_runs row."""
+    """JSON summary, the alerts-first page, MLflow run tagged on the version, and the
+    monitoring_runs row."""
+    from monitoring.alerts_page import write_alerts_page
     from monitoring.publish import log_to_mlflow, write_summary
     from monitoring.store import save_run
 
     summary.summary_path = write_summary(summary, folder)
+    write_alerts_page(summary, folder)
     summary.mlflow_run_id = log_to_mlflow(
         summary, settings.mlflow.experiment, settings.artifact_dir, folder
     )
@@ -186,6 +189,7 @@ def check_drift(
     """Compare a scoring_log window (or a named batch) with the champion's training window."""
     from credit_risk.environment import prepare_runtime
     from monitoring.alerts import evaluate_alerts
+    from monitoring.alerts_page import PAGE
     from monitoring.current import NoCurrentDataError
     from monitoring.publish import run_folder
     from monitoring.run_report import Summary
@@ -243,7 +247,7 @@ def check_drift(
         quality=measured,
         portfolio=health,
         alerts=alerts,
-        report_path=folder / "drift.html",
+        report_path=folder / PAGE,
         alert_since=alert_since(database, name, [a.name for a in alerts]),
     )
     if alerts and m.webhook_url:

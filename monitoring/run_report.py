@@ -96,11 +96,21 @@ class Summary:
             "portfolio": self.portfolio.to_dict(),
             "alerts": [a.to_dict() | {"since": self.alert_since.get(a.name)} for a in self.alerts],
             "report_path": None if self.report_path is None else str(self.report_path),
+            "reports": self.reports(),
             "mlflow_run_id": self.mlflow_run_id,
             "webhook": self.webhook,
             "retraining": self.retraining,
             "evidently_seconds": round(d.seconds, 2),
         }
+
+    def reports(self) -> dict[str, str]:
+        """The run's files by name: the alerts-first page (report_path) and Evidently's reports."""
+        if self.report_path is None:
+            return {}
+        folder = self.report_path.parent
+        files = {"alerts": self.report_path, "drift": folder / "drift.html"}
+        files["quality"] = folder / "quality.html"
+        return {name: str(path) for name, path in files.items() if path.exists()}
 
     def markdown(self) -> str:
         d, q, p = self.drift, self.quality, self.portfolio
@@ -154,7 +164,7 @@ class Summary:
         else:
             lines.append(f"Not available: {p.reason}.")
         if self.report_path is not None:
-            lines += ["", f"Report: `{self.report_path}`"]
+            lines += ["", f"Report (alerts first): `{self.report_path}`"]
         if self.mlflow_run_id:
             lines.append(f"MLflow run: `{self.mlflow_run_id}`")
         if self.retraining is not None:

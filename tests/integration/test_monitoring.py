@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -143,7 +144,10 @@ def test_a_stable_batch_raises_no_alert(book: Book) -> None:
     assert result["alerts"] == []
     assert result["metrics"]["score_psi_band"] == "stable"
     assert result["metrics"]["drifted_features"] == {}
-    assert Path(result["report_path"]).stat().st_size > 100_000
+    assert Path(result["reports"]["drift"]).stat().st_size > 100_000
+    page = Path(result["report_path"]).read_text()
+    assert Path(result["report_path"]).name == "index.html"
+    assert "<h1>Monitoring: OK</h1>" in page and "No threshold was breached" in page
     with connect(book.dsn) as conn:
         status = conn.execute(
             "select status, alert_count from monitoring.monitoring_runs where mlflow_run_id = %s",
@@ -171,6 +175,28 @@ def test_a_recession_batch_raises_score_psi_and_dti_alerts(
             (result["mlflow_run_id"],),
         ).fetchall()
     assert {k for (k,) in kinds} == names
+
+
+def test_the_alerts_page_comes_first_and_agrees_with_the_run(
+    book: Book, recession_run: dict[str, Any]
+) -> None:
+    result = recession_run["result"]
+    page_path = Path(result["report_path"])
+    page = page_path.read_text()
+
+    assert f"id='headline'>ALERT ({len(result['alerts'])})" in page
+    listed = set(re.findall(r"data-name='([^']+)'", page))
+    assert listed == _alert_names(result)
+    assert "href='drift.html'" in page and "href='quality.html'" in page
+    with connect(book.dsn) as conn:
+        stored = conn.execute(
+            "select report_path from monitoring.monitoring_runs where mlflow_run_id = %s",
+            (result["mlflow_run_id"],),
+        ).fetchone()
+    assert stored == (str(page_path),)
+    latest = (book.reports / "monitoring" / "latest.html").read_text()
+    newest = max(book.reports.glob("monitoring/*/v*/*/index.html"), key=lambda p: p.parent.name)
+    assert f"url={newest.relative_to(book.reports / 'monitoring').as_posix()}" in latest
 
 
 def test_quality_is_measured_on_mature_labels(recession_run: dict[str, Any]) -> None:
