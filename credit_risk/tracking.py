@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# MLflow 3 opens an experiment in its GenAI view (traces, token usage) unless told its kind.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_DEVELOPMENT = "custom_model_development"
+
 
 def ensure_experiment(name: str, artifact_root: Path) -> str:
     """The experiment's id, creating it with artifacts in artifact_root/name when missing.
@@ -18,7 +22,16 @@ def ensure_experiment(name: str, artifact_root: Path) -> str:
         return str(existing.experiment_id)
     location = (artifact_root / name).resolve()
     location.mkdir(parents=True, exist_ok=True)
-    return str(mlflow.create_experiment(name, artifact_location=location.as_uri()))
+    experiment_id = str(mlflow.create_experiment(name, artifact_location=location.as_uri()))
+    mark_model_development(experiment_id)
+    return experiment_id
+
+
+def mark_model_development(experiment_id: str) -> None:
+    """Open the experiment on its runs (metrics, parameters, datasets), not on GenAI traces."""
+    from mlflow import MlflowClient
+
+    MlflowClient().set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, MODEL_DEVELOPMENT)
 
 
 def run_link(tracking_uri: str, run_id: str) -> str:

@@ -16,6 +16,7 @@ from training.evaluate import Evaluation, evaluate
 from training.monotonicity import monotone_violations, worst_violation
 from training.plan import TrainingPlan
 from training.reason_reference import cut_off_reference
+from training.run_datasets import log_split
 from training.stability import stability_table, stress_metrics
 from training.tune import calibrate, search
 
@@ -145,6 +146,7 @@ def train_candidate(plan: TrainingPlan, name: str) -> CandidateOutcome:
             threadpool_limits(BOOSTING_THREADS),
         ):
             run_id = run.info.run_id
+            log_split(run_id, plan.datasets)
             evaluation = _train_one(plan, name)
     except Exception as exc:
         log.exception("%s: training failed", name)

@@ -16,12 +16,16 @@ import pandas as pd
 from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.artifact.scaling import ScoreScaling
 from credit_risk.labelled_features import data_hash
+from credit_risk.tracking import mark_model_development
 from training.candidates import BENCHMARK, CANDIDATES
 from training.data import Split, split_for_training
+from training.run_datasets import describe_split, log_split
 from training.threshold import CostMatrix
 from training.tune import CalibrationMethod
 
 if TYPE_CHECKING:
+    from mlflow.entities import DatasetInput
+
     from credit_risk.settings import TrainingSettings
 
 __all__ = ["DEFAULT_SCALING", "TrainingOptions", "TrainingPlan", "plan_training"]
@@ -59,6 +63,8 @@ class TrainingPlan:
     selectable: tuple[str, ...] = ()
     # Labelled features of a stress scenario (a recession book), scored by every candidate.
     stress: pd.DataFrame | None = None
+    # The split's parts as MLflow datasets, logged on the parent and on every candidate run.
+    datasets: tuple[DatasetInput, ...] = ()
 
     def is_selectable(self, name: str) -> bool:
         return name in (self.selectable or self.candidates)
@@ -152,7 +158,9 @@ def plan_training(
     lineage.setdefault("data_hash", data_hash(frame))
     log.info("split (%s): %s %s", split.kind, split.row_counts(), split.boundaries())
 
+    datasets = describe_split(split, target, lineage)
     experiment_id = mlflow.set_experiment(experiment).experiment_id
+    mark_model_development(experiment_id)
     # The parent run is opened by id rather than made the active run: candidates may train in
     # other threads or processes and nest under it by id.
     client = MlflowClient()
@@ -182,6 +190,7 @@ def plan_training(
         params=[Param(k, str(v)) for k, v in params.items()],
         tags=[RunTag(k, str(v)) for k, v in tags.items()],
     )
+    log_split(run_id, datasets)
     return TrainingPlan(
         experiment=experiment,
         experiment_id=str(experiment_id),
@@ -202,4 +211,5 @@ def plan_training(
         lineage=lineage,
         selectable=tuple(asked),
         stress=stress,
+        datasets=datasets,
     )

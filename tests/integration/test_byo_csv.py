@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,10 @@ def test_byo_csv_trains_and_returns_the_summary(
     # The gate judged the four-fifths rule on the CSV's own protected columns (ages in bands).
     assert champion.tags["gate.four_fifths.Sex"].startswith("pass ")
     assert champion.tags["gate.four_fifths.Age"].startswith("pass ")
+    # Reviewers see the file each set came from.
+    inputs = mlflow.get_run(summary["run_id"]).inputs.dataset_inputs
+    assert {i.dataset.name for i in inputs} == {"train", "validation", "test"}
+    assert {i.dataset.source for i in inputs} == {json.dumps({"uri": str(csv.resolve())})}
 
 
 def test_inferred_column_kinds(tmp_path: Path) -> None:

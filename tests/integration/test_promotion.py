@@ -164,6 +164,10 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
     assert "the gain could be noise" in tags["promotion_reason"]
     assert tags["gate.auc"].startswith("fail ")
     assert "promoted_at" not in tags
+    # The registry UI shows the decision under the version, in one sentence.
+    description = MlflowClient().get_model_version(model_name, "2").description
+    assert description.startswith("Not promoted on ") and "the gain could be noise" in description
+    assert description.count(". ") == 0
 
     promoted = promote_if_better("3", model_name, pg_dsn)
     assert promoted.promote, promoted.summary
@@ -172,6 +176,10 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
     assert tags["promotion_decision"] == "promote"
     assert tags["promoted_by"] == "pipeline"
     assert "promoted_at" in tags
+    description = MlflowClient().get_model_version(model_name, "3").description
+    assert (
+        description.startswith("Champion since ") and "passed every promotion gate" in description
+    )
 
     rows = promotion_log.history(pg_dsn, model_name, limit=10)
     assert [r["action"] for r in rows] == ["promote", "keep", "promote", "keep"]
@@ -194,6 +202,8 @@ def test_champion_lifecycle(model_name: str, pg_dsn: str) -> None:
         3, actor="cli:tester", reason="incident fixed", dsn=pg_dsn, model_name=model_name
     )
     assert manual.previous_champion_version == 1
+    description = MlflowClient().get_model_version(model_name, "3").description
+    assert "by hand, not by the gate: cli:tester: incident fixed" in description
     assert aliases(model_name)["champion"] == "3"
     assert aliases(model_name)["previous-champion"] == "1"
     with pytest.raises(ValueError, match="already the champion"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import numpy as np
@@ -79,6 +80,27 @@ def test_one_parent_run_with_a_nested_run_per_candidate(trained: TrainingResult)
         filter_string=f"tags.mlflow.parentRunId = '{trained.parent_run_id}'",
     )
     assert sorted(children["tags.mlflow.runName"]) == sorted(CANDIDATES)
+
+
+def test_every_run_shows_its_datasets_and_the_experiment_opens_on_runs(
+    trained: TrainingResult, frame: pd.DataFrame
+) -> None:
+    import mlflow
+
+    experiment = mlflow.get_experiment_by_name(trained.experiment)
+    assert experiment is not None
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    for run_id in [trained.parent_run_id, *trained.run_ids.values()]:
+        inputs = mlflow.get_run(run_id).inputs.dataset_inputs
+        by_name = {i.dataset.name: i for i in inputs}
+        assert set(by_name) == {"train", "validation", "test"}, run_id
+        contexts = {n: i.tags[0].value for n, i in by_name.items()}
+        assert contexts == {"train": "training", "validation": "validation", "test": "testing"}
+        rows = {n: json.loads(i.dataset.profile)["num_rows"] for n, i in by_name.items()}
+        assert sum(rows.values()) == len(frame) and rows["train"] > rows["test"] > 0
+        source = json.loads(by_name["train"].dataset.source)
+        assert source == {"tags": {"database": "postgresql", "table": "marts.application_features"}}
+        assert len({i.dataset.digest for i in inputs}) == 3
 
 
 @pytest.mark.parametrize("candidate", list(CANDIDATES))

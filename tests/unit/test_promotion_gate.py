@@ -178,3 +178,32 @@ def test_rollback_target_walks_back_through_promotions() -> None:
     assert rollback_target(after_two) == log[3]  # the first promotion: nothing earlier
     assert rollback_target([entry("rollback", 0, 1), *after_two]) is None
     assert rollback_target([]) is None
+
+
+@pytest.mark.parametrize(
+    ("action", "reason", "expected"),
+    [
+        (
+            "keep",
+            "AUC gain +0.001 could be noise; ECE 0.02 within 0.05",
+            "Not promoted on 2026-12-07: AUC gain +0.001 could be noise.",
+        ),
+        (
+            "promote",
+            "AUC +0.02 vs champion v1",
+            "Champion since 2026-12-07: passed every promotion gate (pipeline).",
+        ),
+        (
+            "manual_promote",
+            "incident fixed",
+            "Champion since 2026-12-07 by hand, not by the gate: pipeline: incident fixed.",
+        ),
+        ("future_action", "why", "future_action on 2026-12-07 by pipeline: why."),
+    ],
+)
+def test_the_version_description_states_the_decision_in_one_sentence(
+    action: str, reason: str, expected: str
+) -> None:
+    from training.registry.versions import decision_sentence
+
+    assert decision_sentence(action, reason, "pipeline", "2026-12-07") == expected

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "aliases",
+    "decision_sentence",
     "get_version",
     "list_versions",
     "register_challenger",
@@ -144,6 +145,33 @@ def tag_decision(
     for key, value in tags.items():
         # MLflow caps tag values; the full text is in the promotion log.
         client.set_model_version_tag(model_name, str(version), key, value[:4900])
+    description = decision_sentence(action, reason, actor, decided_at[:10])
+    client.update_model_version(model_name, str(version), description=description)
+
+
+# What the registry UI shows under each version: the latest decision on it, in one sentence.
+DECISION_SENTENCES = {
+    "promote": "Champion since {day}: passed every promotion gate ({actor}).",
+    "keep": "Not promoted on {day}: {first}.",
+    "awaiting_approval": (
+        "Passed every promotion gate on {day} and waits for a person's approval "
+        "(credit-risk model approve)."
+    ),
+    "approve": "Champion since {day}: passed every gate and approved by {actor} ({reason}).",
+    "manual_promote": "Champion since {day} by hand, not by the gate: {actor}: {reason}.",
+    "rollback": "Champion again since {day}, by rollback: {actor}: {reason}.",
+    "reject": "Rejected by {actor} on {day}: {reason}.",
+}
+
+
+def decision_sentence(action: str, reason: str, actor: str, day: str) -> str:
+    """One sentence for the version's description; the gate's figures are in its gate.* tags."""
+    template = DECISION_SENTENCES.get(action, "{action} on {day} by {actor}: {reason}.")
+    first = reason.split("; ")[0].rstrip(".")
+    text = template.format(
+        action=action, day=day, actor=actor, reason=reason.rstrip("."), first=first
+    )
+    return text[:4900]
 
 
 def tag_gates(
