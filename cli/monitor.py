@@ -28,6 +28,13 @@ def _print_result(result: dict[str, Any]) -> None:
     typer.echo(f"MLflow run: {result['mlflow_run_id']}")
 
 
+app = typer.Typer(
+    help="Compare recent scores (or a named batch) with the champion's training window and "
+    "alert; 'monitor ui' serves the drift history."
+)
+
+
+@app.callback(invoke_without_command=True)
 def monitor(
     ctx: typer.Context,
     window: Annotated[
@@ -64,6 +71,8 @@ def monitor(
     ] = None,
 ) -> None:
     """Compare recent scores (or a named batch) with the champion's training window and alert."""
+    if ctx.invoked_subcommand is not None:
+        return
     from monitoring.window import select
 
     settings = settings_from(ctx)
@@ -104,3 +113,35 @@ def monitor(
     should_fail = settings.monitoring.fail_on_alert if fail_on_alert is None else fail_on_alert
     if result.get("alerts") and should_fail:
         raise typer.Exit(1)
+
+
+@app.command("ui")
+def ui(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port for the UI on 127.0.0.1.")
+    ] = 8000,
+) -> None:
+    """Serve the drift history: Evidently's UI on the workspace every monitoring run adds to
+    (a project per registered model; Ctrl-C stops it)."""
+    import os
+    import sys
+
+    from monitoring.evidently_history import WORKSPACE_FOLDER
+
+    workspace = settings_from(ctx).state_dir / WORKSPACE_FOLDER
+    workspace.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(Path(sys.executable).with_name("evidently")),
+        "ui",
+        "--workspace",
+        str(workspace),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    typer.echo(f"Drift history (Evidently UI) on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    sys.stdout.flush()
+    # Replace this process, so stopping its PID (or Ctrl-C) stops the UI, not just a wrapper.
+    os.execv(command[0], command)

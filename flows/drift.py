@@ -6,6 +6,7 @@ deployment of either flow needs none.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -138,7 +139,22 @@ def record(dsn: str, summary: Summary, settings: Settings, folder: Path) -> int:
     )
     run_id = save_run(dsn, summary)
     write_summary(summary, folder)
+    _add_to_history(summary, settings, folder)
     return run_id
+
+
+def _add_to_history(summary: Summary, settings: Settings, folder: Path) -> None:
+    """The run's snapshots into the Evidently workspace; the run is recorded whatever happens."""
+    from monitoring.evidently_history import WORKSPACE_FOLDER, add_run_snapshots
+
+    try:
+        add_run_snapshots(
+            settings.state_dir / WORKSPACE_FOLDER, summary.model_name, folder, folder.name
+        )
+    except Exception:
+        logging.getLogger(__name__).exception(
+            "could not add the run to the Evidently workspace; its reports are in %s", folder
+        )
 
 
 @task(name="notify-webhook", cache_policy=NO_CACHE)

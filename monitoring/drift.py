@@ -233,6 +233,8 @@ def measure_drift(
     """Run the Evidently report on scored reference and current rows; save its HTML if asked."""
     from evidently import DataDefinition, Dataset
 
+    from monitoring.evidently_history import snapshot_path
+
     for name, frame in (("reference", reference), ("current", current)):
         if frame.empty:
             raise ValueError(f"{name}: no rows to compare")
@@ -253,6 +255,7 @@ def measure_drift(
     if html_path is not None:
         html_path.parent.mkdir(parents=True, exist_ok=True)
         snapshot.save_html(str(html_path))
+        snapshot_path(html_path).write_text(snapshot.dumps())
     counted = values[("DriftedColumnsCount", None)]
     features = [
         _feature(n, methods[n], values, reference, current, settings.feature_drift_threshold)

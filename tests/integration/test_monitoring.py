@@ -199,6 +199,38 @@ def test_the_alerts_page_comes_first_and_agrees_with_the_run(
     assert f"url={newest.relative_to(book.reports / 'monitoring').as_posix()}" in latest
 
 
+def test_each_run_adds_its_snapshots_to_the_evidently_history(
+    book: Book, recession_run: dict[str, Any]
+) -> None:
+    from evidently.core.report import Snapshot
+    from evidently.ui.workspace import Workspace
+
+    from monitoring.drift import metric_values
+
+    result = recession_run["result"]
+    workspace = Workspace(str(book.reports.parent / "state" / "evidently"))
+    (project,) = workspace.search_project(book.model_name)
+    panels = [p.title for p in workspace.get_dashboard(project.id).panels]
+    assert panels == [
+        "Score PSI",
+        "Share of drifted features",
+        "AUC on mature labels",
+        "Missing share of the key factors",
+    ]
+    runs = {}
+    for snapshot_id in workspace.list_runs(project.id):
+        model = workspace.get_run(project.id, snapshot_id)
+        assert model is not None
+        runs[model.name] = metric_values(Snapshot.load_model(model))
+    stamp = Path(result["report_path"]).parent.name
+    drift, quality = runs[f"{stamp} drift"], runs[f"{stamp} quality"]
+    assert drift[("ValueDrift", "probability")] == pytest.approx(result["metrics"]["score_psi"])
+    assert drift[("DriftedColumnsCount", None)]["share"] == pytest.approx(
+        result["metrics"]["drifted_share"]
+    )
+    assert quality[("RocAuc", None)] == pytest.approx(result["quality"]["auc"])
+
+
 def test_quality_is_measured_on_mature_labels(recession_run: dict[str, Any]) -> None:
     quality = recession_run["result"]["quality"]
 
