@@ -174,6 +174,9 @@ class OrchestrationSettings(BaseModel):
     timezone: str = Field(default="UTC", description="IANA time zone the cron schedules run in.")
     prefect_port: int = Field(default=4200, ge=1, le=65535, description="Local stack: Prefect.")
     mlflow_port: int = Field(default=5000, ge=1, le=65535, description="Local stack: MLflow.")
+    evidently_port: int = Field(
+        default=8000, ge=1, le=65535, description="Local stack: Evidently UI (drift history)."
+    )
     champion_poll_seconds: float = Field(
         default=10, gt=0, description="Local stack: how often to look for a champion to serve."
     )

@@ -54,5 +54,6 @@ def choose_ports(wanted: dict[str, int], pick_free: bool, host: str = LOOPBACK) 
 PORT_SETTINGS = {
     "mlflow": "CREDIT_ORCHESTRATION__MLFLOW_PORT",
     "prefect": "CREDIT_ORCHESTRATION__PREFECT_PORT",
+    "evidently": "CREDIT_ORCHESTRATION__EVIDENTLY_PORT",
     "service": "CREDIT_SERVING__PORT",
 }

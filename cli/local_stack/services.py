@@ -99,6 +99,26 @@ def prefect_server(plan: StackPlan, port: int) -> ServiceSpec:
     return ServiceSpec("prefect", command, env, url, f"{url}/api/health")
 
 
+def evidently_ui(plan: StackPlan, port: int) -> ServiceSpec:
+    """Evidently's UI on the workspace every monitoring run adds its snapshots to."""
+    from monitoring.evidently_history import WORKSPACE_FOLDER
+
+    workspace = plan.state_dir / WORKSPACE_FOLDER
+    workspace.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(BIN / "evidently"),
+        "ui",
+        "--workspace",
+        str(workspace),
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+    ]
+    url = f"http://{LOOPBACK}:{port}"
+    return ServiceSpec("evidently", command, base_env(plan), url, f"{url}/api/projects")
+
+
 def flows_server(plan: StackPlan, ready_file: Path) -> ServiceSpec:
     """`credit-risk flows serve`: runs scheduled and triggered flows in its own processes."""
     env = base_env(plan)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Stopped in this order: what depends on the others goes first.
-STOP_ORDER = ("service", "flows", "prefect", "mlflow")
+STOP_ORDER = ("service", "evidently", "flows", "prefect", "mlflow")
 
 
 class StackError(RuntimeError):
@@ -160,7 +160,11 @@ def up(settings: Settings, pick_free_ports: bool = False, timeout: float = 120) 
             "the stack is already running (see `credit-risk stack status`); "
             "`credit-risk stack down` stops it"
         )
-    wanted = {"prefect": settings.orchestration.prefect_port, "service": settings.serving.port}
+    wanted = {
+        "prefect": settings.orchestration.prefect_port,
+        "service": settings.serving.port,
+        "evidently": settings.orchestration.evidently_port,
+    }
     if not _is_external_mlflow(settings):
         wanted = {"mlflow": settings.orchestration.mlflow_port, **wanted}
     ports = choose_ports(wanted, pick_free_ports)
@@ -201,11 +205,15 @@ def up(settings: Settings, pick_free_ports: bool = False, timeout: float = 120) 
             _launch(state, services.mlflow_server(plan, ports["mlflow"]), settings)
         _launch(state, services.prefect_server(plan, ports["prefect"]), settings)
         _launch(state, services.scoring_service(plan), settings)
+        _launch(state, services.evidently_ui(plan, ports["evidently"]), settings)
         # The deployments are registered on the Prefect server, so it must answer first.
         _wait_ready(state, ["prefect"], timeout, ready_file)
         _launch(state, services.flows_server(plan, ready_file), settings)
         _wait_ready(
-            state, [n for n in ("mlflow", "flows") if n in state.services], timeout, ready_file
+            state,
+            [n for n in ("mlflow", "flows", "evidently") if n in state.services],
+            timeout,
+            ready_file,
         )
         champion = champion_version(mlflow_url, settings.mlflow.registered_model)
         if champion is not None:

@@ -51,7 +51,7 @@ def _cli(env: dict[str, str], *args: str, timeout: float = 200) -> subprocess.Co
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("stack")
-    mlflow_port, prefect_port, service_port = free_ports(3)
+    mlflow_port, prefect_port, service_port, evidently_port = free_ports(4)
     inherited = ("CREDIT_", "MLFLOW_", "PREFECT_", "BENTOML_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(
@@ -63,6 +63,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "CREDIT_ORCHESTRATION__MLFLOW_PORT": str(mlflow_port),
             "CREDIT_ORCHESTRATION__PREFECT_PORT": str(prefect_port),
             "CREDIT_SERVING__PORT": str(service_port),
+            "CREDIT_ORCHESTRATION__EVIDENTLY_PORT": str(evidently_port),
             "CREDIT_ORCHESTRATION__CHAMPION_POLL_SECONDS": "1",
             "CREDIT_TRAINING__SEARCH_TRIALS": "1",
             "CREDIT_TRAINING__STRESS_APPLICATIONS": "0",
@@ -72,6 +73,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     started = _cli(env, "stack", "up", "--timeout", "150")
     try:
         assert started.returncode == 0, started.stdout + started.stderr
+        assert f"evidently http://127.0.0.1:{evidently_port}" in started.stdout
         yield Stack(
             env,
             root / "state",
@@ -108,13 +110,16 @@ def _wait_ready(url: str, timeout: float) -> None:
 def test_stack_runs_deployments_tracks_serves_and_stops_cleanly(stack: Stack) -> None:
     state = StackState.load(state_file(stack.state_dir))
     assert state is not None
-    assert set(state.services) == {"mlflow", "prefect", "flows", "service"}
+    assert set(state.services) == {"mlflow", "prefect", "flows", "service", "evidently"}
     assert state.postgres_started_by_stack and state.postgres_pid is not None
     for record in state.services.values():
         assert Path(record.log).parent == stack.state_dir / "stack" / "logs"
     status = _cli(stack.env, "stack", "status")
     assert status.returncode == 0, status.stdout
     assert f"prefect  pid {state.services['prefect'].pid}" in status.stdout
+    # The drift history answers from the start, before any monitoring run.
+    evidently = state.services["evidently"].url
+    assert httpx.get(f"{evidently}/api/projects", timeout=10).json() == []
 
     # A wrong parameter is refused before anything reaches Prefect, naming the parameter.
     refused = _cli(stack.env, "flows", "run", "pipeline", "-p", "applications=lots")
@@ -172,5 +177,5 @@ def test_stack_runs_deployments_tracks_serves_and_stops_cleanly(stack: Stack) ->
     assert not [pid for pid in pids if is_alive(pid)]
     assert processes_with_marker(state.stack_id) == []
     ports = [int(r.url.rsplit(":", 1)[1]) for r in state.services.values() if r.url]
-    assert len(ports) == 3 and all(is_port_free(p) for p in ports)
+    assert len(ports) == 4 and all(is_port_free(p) for p in ports)
     assert _cli(stack.env, "stack", "status").returncode == 1
