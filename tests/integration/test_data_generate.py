@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from credit_risk import raw_replace
 from credit_risk.database import connect
-from credit_risk.synthetic import loader
 from credit_risk.synthetic.config import GeneratorConfig
 from credit_risk.synthetic.loader import load_raw
 
@@ -108,7 +108,7 @@ def test_failed_load_keeps_the_previous_data(pg_dsn: str, monkeypatch: pytest.Mo
     def broken_constraints(schema: str) -> list[str]:
         return ["select 1 / 0"]
 
-    monkeypatch.setattr(loader, "constraint_sql", broken_constraints)
+    monkeypatch.setattr(raw_replace, "constraint_sql", broken_constraints)
     with pytest.raises(Exception, match="division by zero"):
         load_raw(pg_dsn, GeneratorConfig(applications=900, seed=2))
     assert _counts(pg_dsn) == before
