@@ -5,8 +5,8 @@ shape `credit-risk data generate --to-files` writes. Every file is read as text 
 column by column: missing or extra columns, values that are not of the column's type, nulls
 where the contract forbids them, duplicate primary keys, references to rows that do not exist,
 and units that are clearly off (negative money, a rate given as a fraction). Every problem names
-the file, the column, the row (the line in a CSV file, header = line 1) and the value; values of
-personal columns are redacted.
+the file, the column, the row (the line in a CSV file, header = line 1; the row number in a
+Parquet file) and the value; values of personal columns are redacted.
 """
 
 from __future__ import annotations
@@ -271,6 +271,8 @@ def _rows(
     texts = tuple(
         "" if value is None else REDACTED if personal else str(value)[:40] for value in shown
     )
-    # Line numbers of a CSV file: the header is line 1, the first row line 2.
-    rows = tuple(index + 2 for index in first)
+    # A CSV file's line numbers (the header is line 1, the first row line 2); Parquet's rows
+    # count from 1.
+    first_row = 1 if file.endswith(".parquet") else 2
+    rows = tuple(index + first_row for index in first)
     return [ExportProblem(file, column, message, rows, texts, max(count - ROWS_SHOWN, 0))]

@@ -7,6 +7,7 @@ import csv
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from credit_risk.export_check import ExportError, read_export
@@ -148,3 +149,24 @@ def test_without_metadata_the_snapshot_is_the_latest_activity_or_the_one_given(
     inferred = check_export_folder(export).snapshot_on
     assert latest <= inferred <= CONFIG.snapshot_on
     assert check_export_folder(export, date(2024, 1, 31)).snapshot_on == date(2024, 1, 31)
+
+
+def test_parquet_files_are_read_and_checked_like_csv(export: Path) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    typed = pacsv.read_csv(export / "applications.csv")  # dates and numbers as Parquet types
+    (export / "applications.csv").unlink()
+    pq.write_table(typed, export / "applications.parquet")
+    assert read_export(export).problems == []
+    assert check_export_folder(export).batches["applications"][0].num_rows == CONFIG.applications
+
+    broken = typed.set_column(
+        typed.column_names.index("tenure_months"),
+        "tenure_months",
+        pa.array(["36 months"] + [str(v) for v in typed["tenure_months"].to_pylist()[1:]]),
+    )
+    pq.write_table(broken, export / "applications.parquet")
+    assert problems(export) == [
+        "applications.parquet, column tenure_months: not a whole number: row 1 ('36 months')"
+    ]
