@@ -104,15 +104,21 @@ def test_a_batch_is_shorter_and_not_the_main_raw_schema() -> None:
 def test_the_loader_refuses_before_generating_or_connecting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from credit_risk import export_load, raw_replace
     from credit_risk.synthetic import loader
     from credit_risk.synthetic.config import GeneratorConfig
 
     touched: list[str] = []
     monkeypatch.setattr(loader, "generate", lambda *a, **k: touched.append("generate"))
-    monkeypatch.setattr(loader, "connect", lambda *a, **k: touched.append("connect"))
+    monkeypatch.setattr(raw_replace, "connect", lambda *a, **k: touched.append("connect"))
+    monkeypatch.setattr(export_load, "read_export", lambda *a, **k: touched.append("read"))
     with pytest.raises(ValueError, match=_protected("schema", "governance")):
         loader.load_raw(
             "postgresql://nobody@127.0.0.1:1/none", GeneratorConfig(applications=100), "governance"
+        )
+    with pytest.raises(ValueError, match=_protected("--schema", "governance")):
+        export_load.load_export(
+            "postgresql://nobody@127.0.0.1:1/none", Path("exports"), schema="governance"
         )
     assert touched == []
 
