@@ -72,7 +72,13 @@ def book(
 ) -> Iterator[Book]:
     root = Path(tmp_path_factory.mktemp("monitoring"))
     dsn = books.copy(STANDARD, "monitoring")
-    env = {**project_environment(root, dsn, mlflow_tracking_uri, "monitoring"), **BOOK_LIMITS}
+    env = {
+        **project_environment(root, dsn, mlflow_tracking_uri, "monitoring"),
+        **BOOK_LIMITS,
+        # The retraining's stress book is test_pipeline_flow's to check; here it would add the
+        # generation and dbt build of 5,000 more applications to every run.
+        "CREDIT_TRAINING__STRESS_APPLICATIONS": "0",
+    }
     with environment(env):
         yield _trained_book(dsn, env, root)
     drop_database(pg_server, dsn)
