@@ -81,46 +81,59 @@ def generate(
 def load(
     ctx: typer.Context,
     path: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="A folder with one CSV or Parquet file per raw table (<table>.csv), the shape "
             "'data generate --to-files' writes; extract_metadata.csv is optional."
         ),
-    ],
+    ] = None,
+    from_schema: Annotated[
+        str | None,
+        typer.Option(
+            help="Copy from this schema of the same database instead of files (tables named as "
+            "in the contract)."
+        ),
+    ] = None,
     snapshot_on: Annotated[
         str | None,
         typer.Option(
             help="The extract's date (YYYY-MM-DD): labels mature and splits cut from it. Default: "
-            "extract_metadata.csv, else the latest activity date in the export."
+            "extract_metadata, else the latest activity date in the export."
         ),
     ] = None,
     schema: Annotated[
-        str, typer.Option(help="Target schema, replaced atomically only when every file fits.")
+        str, typer.Option(help="Target schema, replaced atomically only when every table fits.")
     ] = "raw",
 ) -> None:
-    """Load a lender's export into the raw schema: every file is checked against the contract
+    """Load a lender's export into the raw schema: every table is checked against the contract
     first, and one problem loads nothing."""
     from datetime import date
 
-    from credit_risk.export_load import check_export_folder
+    from credit_risk.export_load import CheckedExport, check_export_folder, check_export_schema
     from credit_risk.schema_names import check_schema_name
 
     with user_errors():
-        # The arguments and every file are checked before the database is started or touched.
+        # The arguments (and the files) are checked before the database is started or touched.
+        if (path is None) == (from_schema is None):
+            raise ValueError("give a folder of files or --from-schema SCHEMA, one of the two")
         check_schema_name(schema, what="--schema")
         try:
             snapshot = None if snapshot_on is None else date.fromisoformat(snapshot_on)
         except ValueError:
             raise ValueError(f"--snapshot-on: {snapshot_on!r} is not a date (YYYY-MM-DD)") from None
-        checked = check_export_folder(path, snapshot)
+        checked: CheckedExport | None = None
+        if path is not None:
+            checked = check_export_folder(path, snapshot)
     runtime = runtime_from(ctx)
     from credit_risk.export_load import load_export
 
     with user_errors():
+        if checked is None:
+            checked = check_export_schema(runtime.dsn, str(from_schema), schema, snapshot)
         report = load_export(runtime.dsn, checked, schema=schema)
     for table, rows in report.rows.items():
         typer.echo(f"{schema}.{table:<24} {rows:>12,}")
     typer.echo(
-        f"{report.total_rows:,} rows loaded from {path} in {report.total_seconds:.1f} s "
-        f"(snapshot date {checked.snapshot_on})"
+        f"{report.total_rows:,} rows loaded from {checked.source} in "
+        f"{report.total_seconds:.1f} s (snapshot date {checked.snapshot_on})"
     )

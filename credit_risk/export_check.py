@@ -24,7 +24,14 @@ import pyarrow.parquet as pq
 from credit_risk.raw_contract import FOREIGN_KEYS, PRIMARY_KEYS, TABLES
 from credit_risk.raw_dictionary import COLUMNS
 
-__all__ = ["Export", "ExportError", "ExportProblem", "check_export", "read_export"]
+__all__ = [
+    "Export",
+    "ExportError",
+    "ExportProblem",
+    "check_export",
+    "read_export",
+    "read_export_schema",
+]
 
 # Rows listed per column and kind of problem; the rest are counted.
 ROWS_SHOWN = 5
@@ -76,7 +83,7 @@ class ExportProblem:
 class ExportError(ValueError):
     """The export does not fit the raw contract; nothing was loaded."""
 
-    def __init__(self, folder: Path, problems: list[ExportProblem]) -> None:
+    def __init__(self, folder: Path | str, problems: list[ExportProblem]) -> None:
         self.problems = problems
         lines = "\n".join(f"- {p}" for p in problems)
         super().__init__(
@@ -125,6 +132,65 @@ def read_export(folder: Path) -> Export:
             problems.append(ExportProblem(found[0].name, None, f"cannot be read: {exc}"))
     problems += check_export(tables, files)
     return Export(tables, files, problems)
+
+
+def read_export_schema(dsn: str, schema: str) -> Export:
+    """The contract's tables of another schema of the database, as text, checked like files.
+
+    Rows are read (and counted in problems) in primary-key order.
+    """
+    import psycopg
+    from psycopg import sql
+
+    from credit_risk.database import connect
+
+    tables: dict[str, pa.Table] = {}
+    files: dict[str, str] = {}
+    problems = []
+    with connect(dsn) as conn, conn.cursor() as cursor:
+        present = {
+            name
+            for (name,) in cursor.execute(
+                "select table_name from information_schema.tables where table_schema = %s",
+                (schema,),
+            )
+        }
+        if not present:
+            raise ValueError(f"--from-schema: the database has no schema {schema!r} with tables")
+        for table in TABLES:
+            label = f"{schema}.{table}"
+            if table not in present:
+                problems.append(ExportProblem(label, None, "missing: every raw table is needed"))
+                continue
+            query = sql.SQL(
+                "copy (select * from {}.{} order by 1) to stdout with (format csv, header true)"
+            ).format(sql.Identifier(schema), sql.Identifier(table))
+            buffer = bytearray()
+            try:
+                with cursor.copy(query) as copy:
+                    for chunk in copy:
+                        buffer += chunk
+            except psycopg.Error as exc:
+                problems.append(ExportProblem(label, None, f"cannot be read: {exc}"))
+                conn.rollback()
+                continue
+            tables[table] = _text_csv(bytes(buffer))
+            files[table] = label
+    problems += check_export(tables, files)
+    return Export(tables, files, problems)
+
+
+def _text_csv(data: bytes) -> pa.Table:
+    import io
+
+    names = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode())), [])
+    options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=False,
+    )
+    return pacsv.read_csv(io.BytesIO(data), convert_options=options)
 
 
 def _read_text(path: Path) -> pa.Table:
@@ -271,8 +337,8 @@ def _rows(
     texts = tuple(
         "" if value is None else REDACTED if personal else str(value)[:40] for value in shown
     )
-    # A CSV file's line numbers (the header is line 1, the first row line 2); Parquet's rows
-    # count from 1.
-    first_row = 1 if file.endswith(".parquet") else 2
+    # A CSV file's line numbers (the header is line 1, the first row line 2); the rows of a
+    # Parquet file or of a table (in primary-key order) count from 1.
+    first_row = 2 if file.endswith(".csv") else 1
     rows = tuple(index + first_row for index in first)
     return [ExportProblem(file, column, message, rows, texts, max(count - ROWS_SHOWN, 0))]

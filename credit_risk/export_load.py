@@ -19,12 +19,24 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from credit_risk.export_check import ExportError, ExportProblem, read_export
+from credit_risk.export_check import (
+    Export,
+    ExportError,
+    ExportProblem,
+    read_export,
+    read_export_schema,
+)
 from credit_risk.raw_contract import TABLES
 from credit_risk.raw_replace import METADATA_TABLE, LoadReport, ProgressCallback, replace_schema
 from credit_risk.schema_names import check_schema_name
 
-__all__ = ["ACTIVITY_DATES", "CheckedExport", "check_export_folder", "load_export"]
+__all__ = [
+    "ACTIVITY_DATES",
+    "CheckedExport",
+    "check_export_folder",
+    "check_export_schema",
+    "load_export",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +58,7 @@ ACTIVITY_DATES = (
 class CheckedExport:
     """An export that fits the contract, ready to load: its tables and extract_metadata row."""
 
-    folder: Path
+    source: str  # the folder, or the schema it was copied from
     batches: dict[str, list[pa.Table]]
 
     @property
@@ -58,23 +70,68 @@ class CheckedExport:
 def check_export_folder(folder: Path, snapshot_on: date | None = None) -> CheckedExport:
     """Read and check every file of `folder` (no database needed); ExportError if any fails."""
     export = read_export(folder)
-    metadata, problems = _metadata(folder, export.tables, snapshot_on)
+    given: dict[str, str] = {}
+    if (folder / METADATA_FILE).exists():
+        with (folder / METADATA_FILE).open(newline="") as handle:
+            given = next(csv.DictReader(handle), {})
+    return _checked(str(folder), export, given, snapshot_on)
+
+
+def check_export_schema(
+    dsn: str, source: str, target: str = "raw", snapshot_on: date | None = None
+) -> CheckedExport:
+    """Read and check the contract's tables of schema `source` of the database."""
+    if source == target:
+        raise ValueError(
+            f"--from-schema: {source!r} is the schema being replaced; copy from another"
+        )
+    export = read_export_schema(dsn, source)
+    return _checked(source, export, _metadata_row(dsn, source), snapshot_on)
+
+
+def _metadata_row(dsn: str, schema: str) -> dict[str, str]:
+    from psycopg import sql
+
+    from credit_risk.database import connect
+
+    with connect(dsn) as conn:
+        exists = conn.execute(
+            "select 1 from information_schema.tables where table_schema = %s and table_name = %s",
+            (schema, METADATA_TABLE),
+        ).fetchone()
+        if exists is None:
+            return {}
+        query = sql.SQL("select * from {}.{} limit 1").format(
+            sql.Identifier(schema), sql.Identifier(METADATA_TABLE)
+        )
+        with conn.cursor() as cursor:
+            row = cursor.execute(query).fetchone()
+            names = [c.name for c in cursor.description or []]
+    return (
+        {} if row is None else {k: str(v) for k, v in zip(names, row, strict=True) if v is not None}
+    )
+
+
+def _checked(
+    source: str, export: Export, given: dict[str, str], snapshot_on: date | None
+) -> CheckedExport:
+    metadata, problems = _metadata(source, given, export.tables, snapshot_on)
     problems = export.problems + problems
     if problems:
-        raise ExportError(folder, problems)
+        raise ExportError(source, problems)
     batches = {
         table: [_trimmed(export.tables[table], [name for name, _ in columns])]
         for table, columns in TABLES.items()
     }
     batches[METADATA_TABLE] = [metadata]
     log.info(
-        "export %s fits the contract: %s rows in %d files; snapshot date %s",
-        folder,
+        "export %s fits the contract: %s rows in %d tables; snapshot date %s",
+        source,
         f"{sum(t.num_rows for t in export.tables.values()):,}",
         len(export.files),
         metadata["snapshot_on"][0],
     )
-    return CheckedExport(folder, batches)
+    return CheckedExport(source, batches)
 
 
 def load_export(
@@ -97,7 +154,7 @@ def load_export(
         # What the checks cannot see (a number too large for its column, say) the server refuses.
         where = f" ({exc.diag.context.strip()})" if exc.diag.context else ""
         raise ValueError(
-            f"{export.folder}: the database refused the export: {exc.diag.message_primary}{where}; "
+            f"{export.source}: the database refused the export: {exc.diag.message_primary}{where}; "
             f"nothing was loaded and the current {schema} data is unchanged"
         ) from exc
 
@@ -107,13 +164,8 @@ def _trimmed(table: pa.Table, columns: list[str]) -> pa.Table:
 
 
 def _metadata(
-    folder: Path, tables: dict[str, pa.Table], snapshot_on: date | None
+    source: str, given: dict[str, str], tables: dict[str, pa.Table], snapshot_on: date | None
 ) -> tuple[pa.Table, list[ExportProblem]]:
-    given: dict[str, str] = {}
-    path = folder / METADATA_FILE
-    if path.exists():
-        with path.open(newline="") as handle:
-            given = next(csv.DictReader(handle), {})
     problems = []
     dates = {}
     for column in ("snapshot_on", "window_start_on"):
@@ -146,7 +198,7 @@ def _metadata(
             "seed": pa.array([0], type=pa.int64()),
             "applications": pa.array([applications], type=pa.int64()),
             "target_bad_rate": pa.array([float("nan")]),
-            "generator_version": pa.array([f"export:{folder.name}"]),
+            "generator_version": pa.array([f"export:{Path(source).name}"]),
         }
     )
     return table, problems

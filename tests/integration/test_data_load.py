@@ -96,3 +96,48 @@ def test_a_broken_column_loads_nothing_and_keeps_the_previous_book(
         assert bad_date.exit_code == 2 and "--snapshot-on: 'June' is not a date" in bad_date.output
     finally:
         drop_database(pg_server, dsn)
+
+
+def test_a_schema_of_the_database_loads_after_the_same_checks(
+    books: BookTemplates, pg_server: str
+) -> None:
+    dsn = books.copy(STANDARD, "schema_load")
+    try:
+        with connect(dsn, autocommit=True) as conn:
+            conn.execute("create schema legacy")
+            for table in ("customers", "applications", "loans"):
+                conn.execute(f"create table legacy.{table} as select * from raw.{table}")
+        missing = _cli(dsn, "data", "load", "--from-schema", "legacy")
+        assert missing.exit_code == 2
+        assert "legacy.repayments: missing: every raw table is needed" in missing.output
+
+        with connect(dsn, autocommit=True) as conn:
+            conn.execute("drop schema legacy cascade")
+            conn.execute("alter schema raw rename to legacy")
+            conn.execute("create schema raw")  # what a first load finds: nothing yet
+            conn.execute(
+                "update legacy.loans set principal = -principal where loan_id = "
+                "(select min(loan_id) from legacy.loans)"
+            )
+        refused = _cli(dsn, "data", "load", "--from-schema", "legacy")
+        assert refused.exit_code == 2, refused.output
+        assert "legacy.loans, column principal: negative, but it is an amount of money: row 1" in (
+            refused.output
+        )
+        with connect(dsn, autocommit=True) as conn:
+            conn.execute(
+                "update legacy.loans set principal = -principal where loan_id = "
+                "(select min(loan_id) from legacy.loans)"
+            )
+        loaded = _cli(dsn, "data", "load", "--from-schema", "legacy")
+        assert loaded.exit_code == 0, loaded.output
+        expected = _frame(dsn, "select * from legacy.repayments order by repayment_id")
+        pd.testing.assert_frame_equal(
+            _frame(dsn, "select * from raw.repayments order by repayment_id"), expected
+        )
+        snapshot = _frame(dsn, "select snapshot_on from raw.extract_metadata")
+        assert snapshot.iloc[0, 0] == GeneratorConfig(applications=1).snapshot_on
+        both = _cli(dsn, "data", "load", "somewhere", "--from-schema", "legacy")
+        assert both.exit_code == 2 and "one of the two" in both.output
+    finally:
+        drop_database(pg_server, dsn)
