@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import runtime_from, settings_from, user_errors
+
+if TYPE_CHECKING:
+    from credit_risk.raw_replace import LoadReport
 
 app = typer.Typer(help="Generate and load lending data.")
 
@@ -69,12 +72,16 @@ def generate(
     from credit_risk.synthetic.loader import load_raw
 
     report = load_raw(runtime.dsn, config, schema=schema)
-    for table, rows in report.rows.items():
-        typer.echo(f"{schema}.{table:<24} {rows:>12,}")
+    _print_rows(report)
     typer.echo(
         f"{report.total_rows:,} rows in {report.total_seconds:.1f} s "
         f"({report.total_rows / max(report.total_seconds, 1e-9):,.0f} rows/s)"
     )
+
+
+def _print_rows(report: LoadReport) -> None:
+    for table, rows in report.rows.items():
+        typer.echo(f"{report.schema}.{table:<24} {rows:>12,}")
 
 
 @app.command()
@@ -131,8 +138,7 @@ def load(
         if checked is None:
             checked = check_export_schema(runtime.dsn, str(from_schema), schema, snapshot)
         report = load_export(runtime.dsn, checked, schema=schema)
-    for table, rows in report.rows.items():
-        typer.echo(f"{schema}.{table:<24} {rows:>12,}")
+    _print_rows(report)
     typer.echo(
         f"{report.total_rows:,} rows loaded from {checked.source} in "
         f"{report.total_seconds:.1f} s (snapshot date {checked.snapshot_on})"

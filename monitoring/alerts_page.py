@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitoring.alerts import readable
+from monitoring.run_report import TOP_FEATURES, mean_change
 
 if TYPE_CHECKING:
     from monitoring.run_report import Summary
@@ -84,15 +85,10 @@ def render(summary: Summary, folder: Path) -> str:
         "<table><tr><th>feature</th><th>method</th><th>value</th><th>band</th>"
         "<th>mean reference → current</th></tr>",
     ]
-    for f in d.features[:10]:
-        means = (
-            "–"
-            if f.reference_mean is None or f.current_mean is None
-            else f"{readable(f.reference_mean)} → {readable(f.current_mean)}"
-        )
+    for f in d.features[:TOP_FEATURES]:
         parts.append(
             f"<tr><td>{escape(f.feature)}</td><td>{escape(f.method)}</td><td>{f.value:.3f}</td>"
-            f"<td>{escape(f.band)}</td><td>{escape(means)}</td></tr>"
+            f"<td>{escape(f.band)}</td><td>{escape(mean_change(f))}</td></tr>"
         )
     parts.append("</table>")
     parts += _reports(folder)

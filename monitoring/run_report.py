@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.alerts import Alert, readable
-from monitoring.drift import DriftResult
+from monitoring.drift import DriftResult, FeatureDrift
 from monitoring.portfolio import PortfolioHealth
 from monitoring.quality import Quality
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "mean_change"]
 
 TOP_FEATURES = 10
 
@@ -134,13 +134,8 @@ class Summary:
             "| --- | --- | --- | --- | --- | --- |",
         ]
         for f in d.features[:TOP_FEATURES]:
-            means = (
-                "–"
-                if f.reference_mean is None or f.current_mean is None
-                else f"{readable(f.reference_mean)} → {readable(f.current_mean)}"
-            )
             lines.append(
-                f"| {f.feature} | {f.method} | {f.value:.3f} | {f.band} | {means} | "
+                f"| {f.feature} | {f.method} | {f.value:.3f} | {f.band} | {mean_change(f)} | "
                 f"{f.reference_missing_share:.1%} → {f.current_missing_share:.1%} |"
             )
         if self.reference_note:
@@ -170,6 +165,13 @@ class Summary:
         if self.retraining is not None:
             lines += ["", f"Retraining: {self.retraining.get('decision', self.retraining)}"]
         return "\n".join(lines)
+
+
+def mean_change(f: FeatureDrift) -> str:
+    """ "reference → current" of a numeric feature's mean, "–" for a categorical one."""
+    if f.reference_mean is None or f.current_mean is None:
+        return "–"
+    return f"{readable(f.reference_mean)} → {readable(f.current_mean)}"
 
 
 def _num(value: float | None) -> str:
