@@ -29,6 +29,7 @@ __all__ = [
     "ExportError",
     "ExportProblem",
     "check_export",
+    "parse_dates",
     "read_export",
     "read_export_schema",
 ]
@@ -181,32 +182,44 @@ def read_export_schema(dsn: str, schema: str) -> Export:
 
 
 def _text_csv(data: bytes) -> pa.Table:
+    """COPY's CSV as text: NULL is an empty field, an empty string a quoted one."""
     import io
 
     names = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode())), [])
-    options = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()),
-        strings_can_be_null=True,
-        null_values=[""],
-        quoted_strings_can_be_null=False,
-    )
-    return pacsv.read_csv(io.BytesIO(data), convert_options=options)
+    return _as_text(pacsv.read_csv(io.BytesIO(data), convert_options=_text_options(names, False)))
 
 
 def _read_text(path: Path) -> pa.Table:
     """Every column as text, so a bad value is reported by us with its row, not by a parser."""
     if path.suffix == ".parquet":
-        table = pq.read_table(path)
-        return pa.table({name: pc.cast(table[name], pa.string()) for name in table.column_names})
+        return _as_text(pq.read_table(path))
     with path.open(newline="") as handle:
         names = next(csv.reader(handle), [])
-    options = pacsv.ConvertOptions(
+    return _as_text(pacsv.read_csv(path, convert_options=_text_options(names, True)))
+
+
+def _text_options(names: list[str], quoted_can_be_null: bool) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()),
         strings_can_be_null=True,
         null_values=[""],
-        quoted_strings_can_be_null=True,
+        quoted_strings_can_be_null=quoted_can_be_null,
     )
-    return pacsv.read_csv(path, convert_options=options)
+
+
+def _as_text(table: pa.Table) -> pa.Table:
+    """Each column as trimmed text, the form every check and the load itself read."""
+    return pa.table(
+        {
+            name: pc.utf8_trim_whitespace(pc.cast(table[name], pa.string()))
+            for name in table.column_names
+        }
+    )
+
+
+def parse_dates(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """YYYY-MM-DD text as timestamps; anything else (2023-02-30 included) as null."""
+    return pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
 
 
 def check_export(tables: dict[str, pa.Table], files: dict[str, str]) -> list[ExportProblem]:
@@ -244,7 +257,7 @@ def _check_column(
 ) -> list[ExportProblem]:
     problems = []
     kind = kind_of(sql_type)
-    text = pc.utf8_trim_whitespace(values)
+    text = values
     if "not null" in sql_type:
         nulls = pc.is_null(text)
         problems += _rows(table, column, file, nulls, text, "empty, but the column is required")
@@ -253,8 +266,7 @@ def _check_column(
         bad = pc.and_(pc.is_valid(text), pc.invert(pc.match_substring_regex(text, pattern.pattern)))
         problems += _rows(table, column, file, bad, text, f"not {EXPECTED[kind]}")
         if kind == "date" and not problems:
-            parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-            impossible = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+            impossible = pc.and_(pc.is_valid(text), pc.is_null(parse_dates(text)))
             problems += _rows(table, column, file, impossible, text, "not a calendar date")
     if kind == "decimal" and not problems:
         problems += _units(table, column, text, file)
@@ -285,13 +297,11 @@ def _units(table: str, column: str, text: pa.ChunkedArray, file: str) -> list[Ex
 
 
 def _duplicates(table: str, key: str, values: pa.ChunkedArray, file: str) -> list[ExportProblem]:
-    import pandas as pd
-
-    series = pd.Series(values.to_pylist())
-    repeated = series.notna() & series.duplicated(keep=False)
-    if not repeated.any():
+    counts = pc.value_counts(values)
+    repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    if len(repeated) == 0:
         return []
-    mask = pa.chunked_array([pa.array(repeated.to_numpy())])
+    mask = pc.and_(pc.is_valid(values), pc.is_in(values, value_set=repeated))
     return _rows(table, key, file, mask, values, "duplicate primary key")
 
 
@@ -303,8 +313,8 @@ def _check_references(tables: dict[str, pa.Table], files: dict[str, str]) -> lis
         child, known = tables[table], tables[parent]
         if column not in child.column_names or parent_column not in known.column_names:
             continue
-        values = pc.utf8_trim_whitespace(child[column])
-        keys = pc.unique(pc.utf8_trim_whitespace(known[parent_column]))
+        values = child[column]
+        keys = pc.unique(known[parent_column])
         dangling = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=keys)))
         problems += _rows(
             table,

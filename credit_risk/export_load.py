@@ -23,6 +23,7 @@ from credit_risk.export_check import (
     Export,
     ExportError,
     ExportProblem,
+    parse_dates,
     read_export,
     read_export_schema,
 )
@@ -120,7 +121,7 @@ def _checked(
     if problems:
         raise ExportError(source, problems)
     batches = {
-        table: [_trimmed(export.tables[table], [name for name, _ in columns])]
+        table: [export.tables[table].select([name for name, _ in columns])]
         for table, columns in TABLES.items()
     }
     batches[METADATA_TABLE] = [metadata]
@@ -157,10 +158,6 @@ def load_export(
             f"{export.source}: the database refused the export: {exc.diag.message_primary}{where}; "
             f"nothing was loaded and the current {schema} data is unchanged"
         ) from exc
-
-
-def _trimmed(table: pa.Table, columns: list[str]) -> pa.Table:
-    return pa.table({name: pc.utf8_trim_whitespace(table[name]) for name in columns})
 
 
 def _metadata(
@@ -207,8 +204,7 @@ def _metadata(
 def _dates(tables: dict[str, pa.Table], table: str, column: str) -> pa.ChunkedArray | None:
     if table not in tables or column not in tables[table].column_names:
         return None
-    text = pc.utf8_trim_whitespace(tables[table][column])
-    return pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    return parse_dates(tables[table][column])
 
 
 def _latest_activity(tables: dict[str, pa.Table]) -> date | None:
