@@ -127,20 +127,9 @@ def ui(
     import os
     import sys
 
-    from monitoring.evidently_history import WORKSPACE_FOLDER
+    from monitoring.evidently_history import ui_command
 
-    workspace = settings_from(ctx).state_dir / WORKSPACE_FOLDER
-    workspace.mkdir(parents=True, exist_ok=True)
-    command = [
-        str(Path(sys.executable).with_name("evidently")),
-        "ui",
-        "--workspace",
-        str(workspace),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+    command = ui_command(settings_from(ctx).state_dir, "127.0.0.1", port)
     typer.echo(f"Drift history (Evidently UI) on http://127.0.0.1:{port} (Ctrl-C to stop)")
     sys.stdout.flush()
     # Replace this process, so stopping its PID (or Ctrl-C) stops the UI, not just a wrapper.

@@ -233,7 +233,7 @@ def measure_drift(
     """Run the Evidently report on scored reference and current rows; save its HTML if asked."""
     from evidently import DataDefinition, Dataset
 
-    from monitoring.evidently_history import snapshot_path
+    from monitoring.evidently_history import save_report
 
     for name, frame in (("reference", reference), ("current", current)):
         if frame.empty:
@@ -253,9 +253,7 @@ def measure_drift(
     )
     values = metric_values(snapshot)
     if html_path is not None:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        snapshot.save_html(str(html_path))
-        snapshot_path(html_path).write_text(snapshot.dumps())
+        save_report(snapshot, html_path)
     counted = values[("DriftedColumnsCount", None)]
     features = [
         _feature(n, methods[n], values, reference, current, settings.feature_drift_threshold)

@@ -11,7 +11,14 @@ from typing import Any
 
 from credit_risk.contract import KEY_FACTORS
 
-__all__ = ["SNAPSHOT_SUFFIX", "WORKSPACE_FOLDER", "add_run_snapshots", "snapshot_path"]
+__all__ = [
+    "SNAPSHOT_SUFFIX",
+    "WORKSPACE_FOLDER",
+    "add_run_snapshots",
+    "save_report",
+    "snapshot_path",
+    "ui_command",
+]
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +30,23 @@ REPORTS = ("drift", "quality")
 def snapshot_path(html_path: Path) -> Path:
     """Where a report's Evidently snapshot is kept beside its HTML: drift.html → drift.snapshot.json."""
     return html_path.with_name(html_path.stem + SNAPSHOT_SUFFIX)
+
+
+def save_report(snapshot: Any, html_path: Path) -> None:
+    """The report's HTML for people and its snapshot for the history, side by side."""
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.save_html(str(html_path))
+    snapshot_path(html_path).write_text(snapshot.dumps())
+
+
+def ui_command(state_dir: Path, host: str, port: int) -> list[str]:
+    """`evidently ui` on the workspace under `state_dir` (made when missing)."""
+    import sys
+
+    workspace = state_dir / WORKSPACE_FOLDER
+    workspace.mkdir(parents=True, exist_ok=True)
+    evidently = str(Path(sys.executable).with_name("evidently"))
+    return [evidently, "ui", "--workspace", str(workspace), "--host", host, "--port", str(port)]
 
 
 def add_run_snapshots(workspace: Path, model_name: str, folder: Path, run_name: str) -> list[str]:

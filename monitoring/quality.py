@@ -70,7 +70,7 @@ def _evidently_auc(labelled: pd.DataFrame, html_path: Path | None) -> float:
     from evidently.metrics import LogLoss, RocAuc
 
     from monitoring.drift import metric_values
-    from monitoring.evidently_history import snapshot_path
+    from monitoring.evidently_history import save_report
 
     frame = pd.DataFrame(
         {"is_default": labelled["is_default"].astype(int), "probability": labelled["probability"]}
@@ -84,9 +84,7 @@ def _evidently_auc(labelled: pd.DataFrame, html_path: Path | None) -> float:
         current_data=Dataset.from_pandas(frame, data_definition=definition), reference_data=None
     )
     if html_path is not None:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        snapshot.save_html(str(html_path))
-        snapshot_path(html_path).write_text(snapshot.dumps())
+        save_report(snapshot, html_path)
     return float(metric_values(snapshot)[("RocAuc", None)])
 
 

@@ -108,8 +108,11 @@ class Summary:
         if self.report_path is None:
             return {}
         folder = self.report_path.parent
-        files = {"alerts": self.report_path, "drift": folder / "drift.html"}
-        files["quality"] = folder / "quality.html"
+        files = {
+            "alerts": self.report_path,
+            "drift": folder / "drift.html",
+            "quality": folder / "quality.html",
+        }
         return {name: str(path) for name, path in files.items() if path.exists()}
 
     def markdown(self) -> str:

@@ -101,20 +101,9 @@ def prefect_server(plan: StackPlan, port: int) -> ServiceSpec:
 
 def evidently_ui(plan: StackPlan, port: int) -> ServiceSpec:
     """Evidently's UI on the workspace every monitoring run adds its snapshots to."""
-    from monitoring.evidently_history import WORKSPACE_FOLDER
+    from monitoring.evidently_history import ui_command
 
-    workspace = plan.state_dir / WORKSPACE_FOLDER
-    workspace.mkdir(parents=True, exist_ok=True)
-    command = [
-        str(BIN / "evidently"),
-        "ui",
-        "--workspace",
-        str(workspace),
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(port),
-    ]
+    command = ui_command(plan.state_dir, LOOPBACK, port)
     url = f"http://{LOOPBACK}:{port}"
     return ServiceSpec("evidently", command, base_env(plan), url, f"{url}/api/projects")
 
