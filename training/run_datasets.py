@@ -29,11 +29,7 @@ def describe_split(split: Split, target: str, lineage: dict[str, str]) -> tuple[
     from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
     source_file = lineage.get("source_file")
-    source = (
-        _local_file(source_file)
-        if source_file
-        else _table(lineage.get("source_table", FEATURE_MART))
-    )
+    source = _local_file(source_file) if source_file else _table(FEATURE_MART)
     inputs = []
     for part, frame in split.parts().items():
         dataset = mlflow.data.from_pandas(frame, source=source, name=part, targets=target)
