@@ -16,6 +16,7 @@ from credit_risk.addresses import is_loopback
 from credit_risk.environment import PROJECT_ROOT
 
 SERVICE = "serving.service:CreditRiskService"
+PROFILED_SERVICE = "serving.profiled_service:ProfiledModelService"
 
 
 def serve(
@@ -42,9 +43,17 @@ def serve(
             "(default: CREDIT_SERVING__WORKERS or 1).",
         ),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Registered model to serve (default: CREDIT_MLFLOW__REGISTERED_MODEL). A model "
+            "trained on a flat file is served with a request schema of its own features."
+        ),
+    ] = None,
 ) -> None:
     """Serve the champion over HTTP: /score, /score_batch, /explain, /model_info, /docs.json."""
     settings = settings_from(ctx)
+    model_name = model or settings.mlflow.registered_model
     host = host or settings.serving.host
     port = port or settings.serving.port
     key = settings.serving.api_key.get_secret_value() if settings.serving.api_key else ""
@@ -55,12 +64,13 @@ def serve(
             code=2,
         )
     runtime = runtime_from(ctx)
+    service = _service_for(model_name)
     env = dict(os.environ)
     env.update(
         {
             "CREDIT_DATABASE__DSN": runtime.dsn,
             "CREDIT_MLFLOW__TRACKING_URI": runtime.mlflow_uri,
-            "CREDIT_MLFLOW__REGISTERED_MODEL": settings.mlflow.registered_model,
+            "CREDIT_MLFLOW__REGISTERED_MODEL": model_name,
             "BENTOML_HOME": env.get("BENTOML_HOME", str(settings.state_dir / "bentoml")),
         }
     )
@@ -71,8 +81,9 @@ def serve(
     if key:
         env["CREDIT_SERVING__API_KEY"] = key
     bentoml = Path(sys.executable).with_name("bentoml")
-    command = [str(bentoml), "serve", SERVICE, "--host", host, "--port", str(port)]
-    typer.echo(f"serving {settings.mlflow.registered_model}@champion on http://{host}:{port}")
+    command = [str(bentoml), "serve", service, "--host", host, "--port", str(port)]
+    schema = "its own features" if service == PROFILED_SERVICE else "the feature contract"
+    typer.echo(f"serving {model_name}@champion ({schema}) on http://{host}:{port}")
     child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
     try:
         code = child.wait()
@@ -80,6 +91,27 @@ def serve(
         child.terminate()
         code = child.wait()
     raise typer.Exit(code)
+
+
+def _service_for(model_name: str) -> str:
+    """The service for the model: the contract's, or the one built from the model's profile.
+
+    An unknown model name, or one without a champion, stops here with what to do.
+    """
+    from mlflow import MlflowClient
+
+    from credit_risk.model_registry import require_champion
+    from serving.champion import read_profile, uses_contract_features
+
+    try:
+        version = require_champion(MlflowClient(), model_name)
+        uri = f"models:/{model_name}/{version.version}"
+        if uses_contract_features(uri):
+            return SERVICE
+        read_profile(uri)  # a model logged before profiles were recorded cannot be served
+    except (LookupError, ValueError) as exc:
+        fail(str(exc), code=2)
+    return PROFILED_SERVICE
 
 
 def score_batch(

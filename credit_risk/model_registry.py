@@ -21,6 +21,7 @@ __all__ = [
     "PREVIOUS_CHAMPION",
     "champion_version",
     "is_missing",
+    "registered_names",
     "require_champion",
 ]
 
@@ -54,8 +55,20 @@ def require_champion(client: MlflowClient, model_name: str) -> ModelVersion:
     """The champion version; a LookupError saying how to get one while there is none."""
     version = champion_version(client, model_name)
     if version is None:
+        known = registered_names(client)
+        if model_name not in known:
+            raise LookupError(
+                f"no registered model is named {model_name!r}; registered models: "
+                f"{', '.join(known) or 'none yet'}. Train one with 'credit-risk run pipeline' "
+                "or 'credit-risk train --dataset FILE --name NAME'"
+            )
         raise LookupError(
             f"model {model_name} has no champion yet; train and promote one first "
             "(credit-risk run pipeline)"
         )
     return version
+
+
+def registered_names(client: MlflowClient) -> list[str]:
+    """Every registered model's name, sorted."""
+    return sorted(m.name for m in client.search_registered_models(max_results=1000))

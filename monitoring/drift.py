@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DECILE_PSI",
     "SCORE_COLUMN",
+    "DriftColumns",
     "DriftResult",
     "FeatureDrift",
     "measure_drift",
@@ -44,6 +45,27 @@ P_VALUE_METHODS = frozenset(
     {"ks", "chisquare", "z", "t_test", "mannw", "anderson", "fisher_exact", "cramer_von_mises"}
     | {"g_test", "epps_singleton", "es"}
 )
+
+
+@dataclass(frozen=True)
+class DriftColumns:
+    """The features a run compares: numbers, categories, and the levels each category may take."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    known_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_contract(cls) -> DriftColumns:
+        return cls(
+            tuple(numeric_columns()),
+            tuple(categorical_columns()),
+            {f.name: f.categories for f in contract.training_features() if f.categories},
+        )
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
 
 
 @dataclass(frozen=True)
@@ -142,32 +164,33 @@ def metric_values(snapshot: Any) -> dict[tuple[str, str | None], Any]:
     return values
 
 
-def _evidently_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[[*numeric_columns(), *categorical_columns(), SCORE_COLUMN]].copy()
-    for column in categorical_columns():
+def _evidently_frame(frame: pd.DataFrame, columns: DriftColumns) -> pd.DataFrame:
+    out = frame[[*columns.features, SCORE_COLUMN]].copy()
+    for column in columns.categorical:
         out[column] = out[column].map(str, na_action="ignore")
     return out
 
 
-def _methods(settings: MonitoringSettings) -> dict[str, str]:
-    methods = dict.fromkeys(numeric_columns(), settings.numeric_stattest)
-    methods |= dict.fromkeys(categorical_columns(), settings.categorical_stattest)
+def _methods(settings: MonitoringSettings, columns: DriftColumns) -> dict[str, str]:
+    methods = dict.fromkeys(columns.numeric, settings.numeric_stattest)
+    methods |= dict.fromkeys(columns.categorical, settings.categorical_stattest)
+    chosen = {k: v for k, v in settings.per_feature_stattest.items() if k in methods}
     unknown = sorted(set(settings.per_feature_stattest) - set(methods))
-    if unknown:
+    if unknown and columns == DriftColumns.from_contract():
         raise ValueError(
             f"monitoring.per_feature_stattest: {unknown} are not model features; "
             f"features are {', '.join(methods)}"
         )
-    return methods | settings.per_feature_stattest
+    return methods | chosen
 
 
-def _report(settings: MonitoringSettings, methods: dict[str, str]) -> Any:
+def _report(settings: MonitoringSettings, methods: dict[str, str], columns: DriftColumns) -> Any:
     from evidently import Report
     from evidently.metrics import MissingValueCount, OutListValueCount, ValueDrift
     from evidently.presets import DataDriftPreset
 
-    features = [*numeric_columns(), *categorical_columns()]
-    known = {f.name: list(f.categories) for f in contract.training_features() if f.categories}
+    features = columns.features
+    known = {name: list(levels) for name, levels in columns.known_categories.items()}
     return Report(
         [
             DataDriftPreset(
@@ -191,12 +214,13 @@ def _feature(
     ref: pd.DataFrame,
     cur: pd.DataFrame,
     threshold: float,
+    columns: DriftColumns,
 ) -> FeatureDrift:
     drift = float(values[("ValueDrift", name)])
     missing = values[("MissingValueCount", name)]
     unseen = values.get(("OutListValueCount", name), {"share": 0.0})
-    numeric = name in numeric_columns()
-    known = set(contract.by_name()[name].categories)
+    numeric = name in columns.numeric
+    known = set(columns.known_categories.get(name, ()))
     seen = set(cur[name].dropna().astype(str)) - known if known else set()
     return FeatureDrift(
         feature=name,
@@ -229,8 +253,12 @@ def measure_drift(
     current: pd.DataFrame,
     settings: MonitoringSettings,
     html_path: Path | None = None,
+    columns: DriftColumns | None = None,
 ) -> DriftResult:
-    """Run the Evidently report on scored reference and current rows; save its HTML if asked."""
+    """Run the Evidently report on scored reference and current rows; save its HTML if asked.
+
+    `columns` are the contract's features unless a model of other features is monitored.
+    """
     from evidently import DataDefinition, Dataset
 
     from monitoring.evidently_history import save_report
@@ -241,22 +269,29 @@ def measure_drift(
         if SCORE_COLUMN not in frame.columns:
             raise ValueError(f"{name}: score the rows first (column {SCORE_COLUMN!r} is missing)")
     register_stattests()
-    methods = _methods(settings)
+    columns = columns or DriftColumns.from_contract()
+    methods = _methods(settings, columns)
     definition = DataDefinition(
-        numerical_columns=[*numeric_columns(), SCORE_COLUMN],
-        categorical_columns=categorical_columns(),
+        numerical_columns=[*columns.numeric, SCORE_COLUMN],
+        categorical_columns=list(columns.categorical),
     )
     started = time.perf_counter()
-    snapshot = _report(settings, methods).run(
-        current_data=Dataset.from_pandas(_evidently_frame(current), data_definition=definition),
-        reference_data=Dataset.from_pandas(_evidently_frame(reference), data_definition=definition),
+    snapshot = _report(settings, methods, columns).run(
+        current_data=Dataset.from_pandas(
+            _evidently_frame(current, columns), data_definition=definition
+        ),
+        reference_data=Dataset.from_pandas(
+            _evidently_frame(reference, columns), data_definition=definition
+        ),
     )
     values = metric_values(snapshot)
     if html_path is not None:
         save_report(snapshot, html_path)
     counted = values[("DriftedColumnsCount", None)]
     features = [
-        _feature(n, methods[n], values, reference, current, settings.feature_drift_threshold)
+        _feature(
+            n, methods[n], values, reference, current, settings.feature_drift_threshold, columns
+        )
         for n in methods
     ]
     result = DriftResult(

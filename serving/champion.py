@@ -13,15 +13,17 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from credit_risk import contract
+from credit_risk.artifact.feature_profile import PROFILE_KEY, FeatureProfile
 from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.artifact.loading import load_model
 from credit_risk.artifact.scaling import ScoreScaling
@@ -32,9 +34,20 @@ from serving.reasons import Explainer, ReasonReference
 from serving.request_features import feature_rows, rows_frame
 
 if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
     from credit_risk.artifact.scoring_model import CreditRiskModel
 
-__all__ = ["ChampionModel", "LoadedModel", "settle_heap"]
+__all__ = [
+    "ChampionModel",
+    "LoadedModel",
+    "load_profiled",
+    "load_version",
+    "read_profile",
+    "settle_heap",
+    "uses_contract_features",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +88,10 @@ class LoadedModel:
     # What the calibrator reads, rebuilt from the margin: "margin" or "sigmoid"; None = call
     # calibrated.predict_proba (the exact, slower path).
     response: str | None = None
+    # A model of features outside the contract (trained on a flat file): its input columns and
+    # what training saw of them. None for the contract's models.
+    spec: FeatureSpec | None = None
+    profile: FeatureProfile | None = None
 
     @property
     def threshold(self) -> float:
@@ -93,16 +110,24 @@ class LoadedModel:
         if self.encoder is not None:
             encoded = self.encoder.encode(rows)
         else:
-            frame = rows_frame(rows)
+            frame = self.frame(rows)
             encoded = self.explainer.encode(frame)
         contributions, base = self.explainer.contributions(encoded, threads)
         if self.response is not None:
             margin = contributions.sum(axis=1) + base
             probability = _calibrated(self.model, margin, self.response)
         else:
-            frame = rows_frame(rows) if frame is None else frame
+            frame = self.frame(rows) if frame is None else frame
             probability = self.model.predict_proba(frame)[:, 1]
         return Scored(np.asarray(probability, dtype=np.float64), contributions, base)
+
+    def frame(self, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+        """Feature rows as the model's input frame, typed as its logged signature."""
+        if self.spec is None:
+            return rows_frame(rows)
+        return self.spec.model_input(
+            pd.DataFrame.from_records(list(rows), columns=self.spec.columns)
+        )
 
 
 def _calibrated(
@@ -149,35 +174,21 @@ def load_version(name: str, version: int | None = None) -> LoadedModel:
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    if version is None:
-        mv = require_champion(client, name)
-    else:
-        mv = client.get_model_version(name, str(version))
+    mv = _model_version(client, name, version)
     model = load_model(f"models:/{name}/{mv.version}")
     spec = FeatureSpec.from_contract()
     explainer = Explainer.for_pipeline(model.pipeline, spec.numeric, spec.categorical)
-    metrics: dict[str, float] = {}
-    if mv.run_id:
-        metrics = dict(client.get_run(mv.run_id).data.metrics)
     means = {
         key.removeprefix("reference_").removesuffix("_mean"): float(value)
         for key, value in mv.tags.items()
         if key.startswith("reference_") and key.endswith("_mean")
     }
-    reference = reason_reference(model, explainer, means)
-    created = (
-        datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC) if mv.creation_timestamp else None
-    )
     loaded = _with_fast_paths(
         LoadedModel(
-            name=name,
-            version=int(mv.version),
-            run_id=mv.run_id or "",
-            created_at=created,
+            **_version_facts(client, name, mv),
             model=model,
             explainer=explainer,
-            metrics=metrics,
-            reference=reference,
+            reference=reason_reference(model, explainer, means),
         ),
         spec,
     )
@@ -190,6 +201,82 @@ def load_version(name: str, version: int | None = None) -> LoadedModel:
         loaded.response or "exact pipeline",
     )
     return loaded
+
+
+def load_profiled(name: str, version: int | None = None) -> LoadedModel:
+    """Load a model of any features (one trained on a flat file) by its recorded feature profile.
+
+    It scores on the exact pipeline (no contract fast paths); its reasons are its own features.
+    """
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    mv = _model_version(client, name, version)
+    uri = f"models:/{name}/{mv.version}"
+    profile = read_profile(uri)
+    model = load_model(uri)
+    spec = FeatureSpec(numeric=profile.numeric, categorical=profile.categorical)
+    explainer = Explainer.for_pipeline(model.pipeline, spec.numeric, spec.categorical)
+    loaded = LoadedModel(
+        **_version_facts(client, name, mv),
+        model=model,
+        explainer=explainer,
+        reference=reason_reference(model, explainer, {}),
+        spec=spec,
+        profile=profile,
+    )
+    log.info(
+        "loaded %s version %s (%s, %d features)",
+        name,
+        mv.version,
+        model.candidate,
+        len(spec.columns),
+    )
+    return loaded
+
+
+def read_profile(model_uri: str) -> FeatureProfile:
+    """The feature profile logged with a model; a clear error for models logged before it."""
+    from mlflow.models import get_model_info
+
+    recorded = (get_model_info(model_uri).metadata or {}).get(PROFILE_KEY)
+    if recorded is None:
+        raise ValueError(
+            f"{model_uri} was logged without a feature profile (before it was recorded), so "
+            "no request schema can be built for it; retrain it to serve it"
+        )
+    return FeatureProfile.from_dict(recorded)
+
+
+def uses_contract_features(model_uri: str) -> bool:
+    """Whether the model takes the contract's features (else it is served by its profile)."""
+    from mlflow.models import get_model_info
+
+    features = (get_model_info(model_uri).metadata or {}).get("features")
+    return features is None or set(features) <= set(contract.by_name())
+
+
+def _model_version(client: MlflowClient, name: str, version: int | None) -> ModelVersion:
+    if version is None:
+        return require_champion(client, name)
+    return client.get_model_version(name, str(version))
+
+
+def _version_facts(client: MlflowClient, name: str, mv: ModelVersion) -> dict[str, Any]:
+    """The LoadedModel fields that come from the registry: name, version, run, metrics."""
+    metrics: dict[str, float] = {}
+    if mv.run_id:
+        metrics = dict(client.get_run(mv.run_id).data.metrics)
+    created = (
+        datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC) if mv.creation_timestamp else None
+    )
+    return {
+        "name": name,
+        "version": int(mv.version),
+        "run_id": mv.run_id or "",
+        "created_at": created,
+        "metrics": metrics,
+    }
 
 
 def reason_reference(
@@ -265,10 +352,16 @@ def settle_heap() -> None:
 class ChampionModel:
     """Holds the current champion and swaps in a new one when the alias moves."""
 
-    def __init__(self, name: str, reload_seconds: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        reload_seconds: float,
+        loader: Callable[[str, int | None], LoadedModel] = load_version,
+    ) -> None:
         self.name = name
         self.reload_seconds = reload_seconds
-        self.current: LoadedModel = load_version(name)
+        self._load = loader
+        self.current: LoadedModel = loader(name, None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -294,7 +387,7 @@ class ChampionModel:
             mv = require_champion(MlflowClient(), self.name)
             if int(mv.version) == self.current.version:
                 return False
-            loaded = load_version(self.name, int(mv.version))
+            loaded = self._load(self.name, int(mv.version))
         except Exception as exc:
             log.warning(
                 "champion check failed; still serving %s version %s: %s",

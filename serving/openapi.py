@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from serving import schemas
 from serving.boundary import API_ROUTES, MAX_BODY_BYTES, Message, Receive, Scope, Send
 
-__all__ = ["ERROR_RESPONSES", "OpenApiMiddleware", "complete"]
+__all__ = ["ERROR_RESPONSES", "OpenApiMiddleware", "complete", "document_models"]
 
 SPEC_PATH = "/docs.json"
 COMPONENTS = "#/components/schemas/"
@@ -126,11 +126,23 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+# Models built at run time (serving.profiled_service), documented beside the static ones.
+_EXTRA_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def document_models(*models: type[BaseModel]) -> None:
+    """Have /docs.json mark the nullable fields of models that are not in serving.schemas."""
+    _EXTRA_MODELS.update({model.__name__: model for model in models})
+
+
 def _models() -> dict[str, type[BaseModel]]:
     return {
-        name: value
-        for name, value in vars(schemas).items()
-        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel
+        **{
+            name: value
+            for name, value in vars(schemas).items()
+            if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel
+        },
+        **_EXTRA_MODELS,
     }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from credit_risk.artifact.feature_profile import PROFILE_KEY, profile_frame
 from credit_risk.artifact.scoring_model import CreditRiskModel
 from training.candidates import BENCHMARK
 from training.evaluate import Evaluation
@@ -173,5 +174,9 @@ def _log_model(
             "score_scaling": plan.scaling.as_dict(),
             "features": plan.spec.columns,
             "calibration": calibration,
+            # What a request to this model may hold (see credit_risk.artifact.feature_profile).
+            PROFILE_KEY: profile_frame(
+                plan.split.train, plan.spec.numeric, plan.spec.categorical
+            ).to_dict(),
         },
     )

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,13 +73,18 @@ def service_env(
 
 @contextmanager
 def bentoml_serve(
-    env: Mapping[str, str], log_path: Path, *, host: str = "127.0.0.1"
+    env: Mapping[str, str],
+    log_path: Path,
+    *,
+    host: str = "127.0.0.1",
+    command: Sequence[str] | None = None,
 ) -> Iterator[RunningService]:
     """A real `bentoml serve` on a free port (bound to `host`), ready, reached on loopback;
-    SIGTERM to its group on exit."""
+    SIGTERM to its group on exit. `command` (which takes `--port N` after it) starts it another
+    way, for example through `credit-risk serve`."""
     port = free_port()
     bentoml = str(Path(sys.executable).with_name("bentoml"))
-    command = [bentoml, "serve", "serving.service:CreditRiskService", "--host", host]
+    command = command or [bentoml, "serve", "serving.service:CreditRiskService", "--host", host]
     with log_path.open("a") as log:
         child = subprocess.Popen(
             [*command, "--port", str(port)],
