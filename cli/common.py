@@ -67,5 +67,6 @@ def user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (ValueError, DatabaseError) as exc:
-        fail(str(exc), code=2 if isinstance(exc, ValueError) else 1)
+    except (ValueError, LookupError, DatabaseError) as exc:
+        # A bad value or a name that does not exist is the caller's to fix (2); an outage is not.
+        fail(str(exc), code=1 if isinstance(exc, DatabaseError) else 2)

@@ -69,6 +69,17 @@ def monitor(
     output_json: Annotated[
         Path | None, typer.Option(help="Also write the JSON summary to this file.")
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="A model trained on a flat file: compare its logged decisions (or --table) "
+            "with the table it was trained from."
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(help="With --model: SCHEMA.TABLE of new rows to compare instead of the log."),
+    ] = None,
 ) -> None:
     """Compare recent scores (or a named batch) with the champion's training window and alert."""
     if ctx.invoked_subcommand is not None:
@@ -78,32 +89,59 @@ def monitor(
     settings = settings_from(ctx)
     with user_errors():
         # Validate before starting anything, so a typo costs no database or Prefect start-up.
+        if table and not model:
+            raise ValueError("--table needs --model: it names new rows for that model")
+        if model and (batch or rebuild):
+            raise ValueError(
+                "--batch is a raw schema of the contract's tables; with --model use --table"
+            )
+        if table and (window or since or until):
+            raise ValueError(
+                "--table names the rows to compare; leave out --window/--since/--until"
+            )
         if window or since or until or batch:
             select(window=window, since=since, until=until, batch=batch)
         else:
             select(window=settings.monitoring.window)
-    from flows.drift import check_drift
+    # Called from sync code, a flow returns its final State (not an awaitable). Both flows
+    # return their summary or a Completed state carrying it; either way the final state's
+    # result is the summary.
+    if model:
+        from flows.model_drift import check_model_drift
 
-    # Called from sync code, the flow returns its final State (not an awaitable). check_drift
-    # returns its summary or a Completed state carrying it; either way the final state's result
-    # is the summary.
-    state = cast(
-        "State[dict[str, Any]]",
-        check_drift(
-            window=window,
-            since=since,
-            until=until,
-            batch=batch,
-            sample_rows=sample_rows,
-            fail_on_alert=False,
-            rebuild_batch=rebuild,
-            return_state=True,
-        ),
-    )
+        state = cast(
+            "State[dict[str, Any]]",
+            check_model_drift(
+                model_name=model,
+                table=table,
+                window=window,
+                since=since,
+                until=until,
+                sample_rows=sample_rows,
+                fail_on_alert=False,
+                return_state=True,
+            ),
+        )
+    else:
+        from flows.drift import check_drift
+
+        state = cast(
+            "State[dict[str, Any]]",
+            check_drift(
+                window=window,
+                since=since,
+                until=until,
+                batch=batch,
+                sample_rows=sample_rows,
+                fail_on_alert=False,
+                rebuild_batch=rebuild,
+                return_state=True,
+            ),
+        )
     # The flow run ends "Alerting" rather than failed, so the summary comes back to print;
     # the exit code below carries the failure.
     result = state.result(raise_on_failure=False)
-    if isinstance(result, ValueError):
+    if isinstance(result, ValueError | LookupError):
         fail(str(result), code=2)
     if isinstance(result, BaseException):
         raise result

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
-from cli.common import fail, runtime_from, settings_from
+from cli.common import fail, runtime_from, settings_from, user_errors
 from credit_risk.addresses import is_loopback
 from credit_risk.environment import PROJECT_ROOT
 
@@ -100,8 +100,9 @@ def _service_for(model_name: str) -> str:
     """
     from mlflow import MlflowClient
 
+    from credit_risk.artifact.feature_profile import read_profile
     from credit_risk.model_registry import require_champion
-    from serving.champion import read_profile, uses_contract_features
+    from serving.champion import uses_contract_features
 
     try:
         version = require_champion(MlflowClient(), model_name)
@@ -119,12 +120,41 @@ def score_batch(
     chunk_size: Annotated[
         int, typer.Option(min=1, help="Applications read and scored per chunk.")
     ] = 50_000,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Registered model to score with (default: CREDIT_MLFLOW__REGISTERED_MODEL)."
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            help="SCHEMA.TABLE of new rows to score with --model's own features, into "
+            "SCHEMA.TABLE_scores; without it, pending applications go into serving.scores."
+        ),
+    ] = None,
+    into: Annotated[
+        str | None, typer.Option(help="SCHEMA.TABLE for --table's scores (replaced).")
+    ] = None,
 ) -> None:
-    """Score every pending application with the champion into serving.scores (idempotent)."""
+    """Score every pending application with the champion into serving.scores (idempotent), or
+    a table of new rows with --model and --table."""
     import json
 
+    if into and not table:
+        fail("--into needs --table: it names where the table's scores go", code=2)
     runtime = runtime_from(ctx)
+    if table:
+        from flows.scoring import score_table
+
+        name = model or settings_from(ctx).mlflow.registered_model
+        with user_errors():
+            summary = score_table(
+                model_name=name, table=table, into=into, dsn=SecretStr(runtime.dsn)
+            )
+        typer.echo(json.dumps(summary, indent=2))
+        return
     from flows.scoring import score_batch as flow
 
-    summary = flow(dsn=SecretStr(runtime.dsn), chunk_size=chunk_size)
+    summary = flow(dsn=SecretStr(runtime.dsn), model_name=model, chunk_size=chunk_size)
     typer.echo(json.dumps(summary, indent=2))

@@ -86,7 +86,13 @@ def load_current_rows(
     from monitoring.current import load_current
 
     window = (champion.train_start, champion.train_end)
-    current = load_current(dsn, selection, sample_rows=sample_rows, default_window=window)
+    current = load_current(
+        dsn,
+        selection,
+        sample_rows=sample_rows,
+        default_window=window,
+        model_name=champion.model_name,
+    )
     current.frame["probability"] = scorer(current.frame)
     return current
 
@@ -269,7 +275,7 @@ def check_drift(
     if alerts and m.webhook_url:
         summary.webhook = notify(summary, m.webhook_url, m.webhook_timeout_seconds)
     record(database, summary, settings, folder)
-    _publish(summary)
+    publish_summary(summary)
     logger.info("%s (%.1f s)", summary.headline(), time.perf_counter() - started)
     result = summary.to_dict()
     if not alerts:
@@ -347,7 +353,7 @@ def retrain_on_drift(
     return {**result, "retraining": trained}
 
 
-def _publish(summary: Summary) -> None:
+def publish_summary(summary: Summary) -> None:
     """Prefect artifacts: the on-call Markdown and a table of per-feature drift."""
     create_markdown_artifact(
         key="monitoring-summary", markdown=summary.markdown(), description=summary.headline()

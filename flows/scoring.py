@@ -157,3 +157,63 @@ def _publish(summary: dict[str, Any], bands: list[BandSummary]) -> None:
             f"{summary['model_version']}`\n"
         ),
     )
+
+
+@task(**TRANSIENT_RETRIES)
+def load_profiled_champion(model_name: str) -> LoadedModel:
+    """The champion of a model served by its feature profile (trained on a flat file)."""
+    from serving.champion import load_profiled
+
+    return load_profiled(model_name)
+
+
+def _table_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    model = flow_run.parameters.get("model_name") or CHAMPION
+    table = flow_run.parameters.get("table") or "table"
+    return f"score-table-{model}-{table}-{flow_run.scheduled_start_time:%Y%m%d-%H%M}"
+
+
+@flow(name="score-table", flow_run_name=_table_run_name)
+def score_table(
+    model_name: str,
+    table: str,
+    into: str | None = None,
+    dsn: SecretStr | None = None,
+) -> dict[str, Any]:
+    """Score every row of SCHEMA.TABLE with the model's champion into SCHEMA.TABLE_scores."""
+    from credit_risk.environment import prepare_runtime
+    from credit_risk.settings import Settings
+    from serving.table_scoring import parse_table
+    from serving.table_scoring import score_table as score_rows
+
+    logger = get_run_logger()
+    parse_table(table)  # a malformed name is refused before anything is loaded
+    settings = Settings()
+    database = flow_dsn(dsn) or prepare_runtime(settings).dsn
+    delays = settings.runner.retry_delays
+    loaded = retrying(load_profiled_champion, delays)(model_name)
+    result = score_rows(database, loaded, table, into)
+    logger.info(
+        "%s version %s: %d rows of %s, %d scored (%d approved), %d refused, into %s in %.1f s",
+        result.model_name,
+        result.model_version,
+        result.rows,
+        result.source,
+        result.scored,
+        result.approved,
+        result.refused,
+        result.target,
+        result.seconds,
+    )
+    create_markdown_artifact(
+        key="table-scoring-summary",
+        markdown=(
+            f"# `{result.source}` scored with `{result.model_name}` v{result.model_version}\n\n"
+            f"- {result.rows:,} rows: {result.scored:,} scored ({result.approved:,} approved), "
+            f"{result.refused:,} refused (see the `problem` column)\n"
+            f"- Scores: `select * from {result.target}`\n"
+        ),
+    )
+    return result.to_dict()

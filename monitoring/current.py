@@ -22,7 +22,14 @@ import pandas as pd
 from monitoring.frames import FEATURE_COLUMNS, read_frame, sample, typed
 from monitoring.window import Selection
 
-__all__ = ["Current", "NoCurrentDataError", "batch_is_built", "build_batch", "load_current"]
+__all__ = [
+    "Current",
+    "NoCurrentDataError",
+    "batch_is_built",
+    "build_batch",
+    "load_current",
+    "scored_rows",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +77,34 @@ def _exists(dsn: str, relation: str) -> bool:
     return bool(found.iloc[0, 0])
 
 
-def _scoring_log(dsn: str, selection: Selection, sample_rows: int) -> Current:
+def scored_rows(
+    dsn: str,
+    selection: Selection,
+    sample_rows: int,
+    model_name: str | None,
+    columns: tuple[str, ...] = FEATURE_COLUMNS,
+) -> tuple[pd.DataFrame, int]:
+    """A sample of one model's logged decisions in the window (its `columns` as logged, the
+    logged probability and the labels where known) and how many the window held."""
     if not _exists(dsn, "serving.scoring_log"):
         raise NoCurrentDataError(
             "serving.scoring_log does not exist: nothing has been scored yet. Start the service "
             "(credit-risk serve) or monitor a named batch with --batch"
         )
     where, params = _window_clause("s.scored_at", selection)
+    if model_name is not None:
+        where += " and s.model_name = %(model)s"
+        params["model"] = model_name
     counted = read_frame(
         dsn, f"select count(*) from serving.scoring_log as s where {where}", params
     )
     total = int(counted.iloc[0, 0])
     if total == 0:
+        whose = f" by {model_name}" if model_name else ""
         raise NoCurrentDataError(
-            f"no applications were scored in {selection.describe()}: serving.scoring_log has no "
-            "rows there. Widen --window or --since/--until, or check that the service is "
-            "logging (it writes every score to serving.scoring_log)"
+            f"no applications were scored{whose} in {selection.describe()}: "
+            "serving.scoring_log has no rows there. Widen --window or --since/--until, or "
+            "check that the service is logging (it writes every score to serving.scoring_log)"
         )
     # Sampling in SQL keeps a 1M-row window cheap: only the sampled rows' features are decoded,
     # and only they are looked up in the labels (one index probe each).
@@ -98,12 +117,13 @@ def _scoring_log(dsn: str, selection: Selection, sample_rows: int) -> Current:
         join = ""
     sql = f"""
         with sampled as (
-            select s.application_id, s.scored_at, s.features, {STORED_KEY} as label_key
+            select s.application_id, s.scored_at, s.features, s.probability,
+                {STORED_KEY} as label_key
             from serving.scoring_log as s
             where {where} and (%(fraction)s >= 1.0 or random() < %(fraction)s)
             limit %(limit)s
         )
-        select s.application_id, s.scored_at, s.features, {labels}
+        select s.application_id, s.scored_at, s.features, s.probability, {labels}
         from sampled as s {join}
     """
     from credit_risk.database import connect
@@ -113,17 +133,25 @@ def _scoring_log(dsn: str, selection: Selection, sample_rows: int) -> Current:
         cur.execute(sql, {**params, "fraction": fraction, "limit": sample_rows})
         rows = cur.fetchall()
     features = pd.DataFrame.from_records([row[2] for row in rows])
-    for column in FEATURE_COLUMNS:
+    for column in columns:
         if column not in features.columns:
             features[column] = None
-    frame = features[list(FEATURE_COLUMNS)].assign(
+    frame = features[list(columns)].assign(
         application_id=[row[0] for row in rows],
         scored_at=[row[1] for row in rows],
-        is_mature=[row[3] for row in rows],
-        is_default=[row[4] for row in rows],
-        disbursed_on=[row[5] for row in rows],
+        logged_probability=[row[3] for row in rows],
+        is_mature=[row[4] for row in rows],
+        is_default=[row[5] for row in rows],
+        disbursed_on=[row[6] for row in rows],
     )
-    return Current(typed(frame), total, selection.describe())
+    return frame, total
+
+
+def _scoring_log(
+    dsn: str, selection: Selection, sample_rows: int, model_name: str | None
+) -> Current:
+    frame, total = scored_rows(dsn, selection, sample_rows, model_name)
+    return Current(typed(frame.drop(columns=["logged_probability"])), total, selection.describe())
 
 
 def batch_is_built(dsn: str, batch: str) -> bool:
@@ -181,14 +209,20 @@ def _batch(
 
 
 def load_current(
-    dsn: str, selection: Selection, *, sample_rows: int, default_window: tuple[date, date]
+    dsn: str,
+    selection: Selection,
+    *,
+    sample_rows: int,
+    default_window: tuple[date, date],
+    model_name: str | None = None,
 ) -> Current:
-    """The current rows of `selection`, at most `sample_rows` of them."""
+    """The current rows of `selection`, at most `sample_rows` of them (of `model_name`'s
+    decisions only, when given)."""
     started = time.perf_counter()
     if selection.batch:
         current = _batch(dsn, selection, sample_rows, default_window)
     else:
-        current = _scoring_log(dsn, selection, sample_rows)
+        current = _scoring_log(dsn, selection, sample_rows, model_name)
     log.info(
         "current: %d of %d rows (%s) in %.1f s",
         len(current.frame),

@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from credit_risk import contract
-from credit_risk.artifact.feature_profile import PROFILE_KEY, FeatureProfile
+from credit_risk.artifact.feature_profile import FeatureProfile, read_profile
 from credit_risk.artifact.feature_spec import FeatureSpec
 from credit_risk.artifact.loading import load_model
 from credit_risk.artifact.scaling import ScoreScaling
@@ -44,7 +44,6 @@ __all__ = [
     "LoadedModel",
     "load_profiled",
     "load_version",
-    "read_profile",
     "settle_heap",
     "uses_contract_features",
 ]
@@ -233,19 +232,6 @@ def load_profiled(name: str, version: int | None = None) -> LoadedModel:
         len(spec.columns),
     )
     return loaded
-
-
-def read_profile(model_uri: str) -> FeatureProfile:
-    """The feature profile logged with a model; a clear error for models logged before it."""
-    from mlflow.models import get_model_info
-
-    recorded = (get_model_info(model_uri).metadata or {}).get(PROFILE_KEY)
-    if recorded is None:
-        raise ValueError(
-            f"{model_uri} was logged without a feature profile (before it was recorded), so "
-            "no request schema can be built for it; retrain it to serve it"
-        )
-    return FeatureProfile.from_dict(recorded)
 
 
 def uses_contract_features(model_uri: str) -> bool:

@@ -51,9 +51,9 @@ log = logging.getLogger(__name__)
 
 def _served_model() -> tuple[str, FeatureProfile]:
     """The model this process serves and its champion's profile (read once, at import)."""
+    from credit_risk.artifact.feature_profile import read_profile
     from credit_risk.environment import prepare_runtime
     from credit_risk.settings import Settings
-    from serving.champion import read_profile
 
     settings = Settings()
     prepare_runtime(settings)

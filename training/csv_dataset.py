@@ -212,32 +212,9 @@ def fairness_groups(frame: pd.DataFrame, protected: tuple[str, ...]) -> pd.DataF
 
 def store_frame(dsn: str, frame: pd.DataFrame, table: str, schema: str = BYO_SCHEMA) -> str:
     """Replace schema.table with the frame (numbers as double, dates as date, text otherwise)."""
-    from psycopg import sql
+    from credit_risk.frame_table import replace_table
 
-    from credit_risk.database import connect
-
-    def sql_type(series: pd.Series) -> str:
-        if pd.api.types.is_datetime64_any_dtype(series):
-            return "date"
-        if pd.api.types.is_numeric_dtype(series):
-            return "double precision"
-        return "text"
-
-    columns = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(sql_type(frame[c]))) for c in frame
-    )
-    target = sql.Identifier(schema, table)
-    rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
-    with connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        cur.execute(sql.SQL("drop table if exists {}").format(target))
-        cur.execute(sql.SQL("create table {} ({})").format(target, columns))
-        names = sql.SQL(", ").join(sql.Identifier(c) for c in frame)
-        with cur.copy(sql.SQL("copy {} ({}) from stdin").format(target, names)) as copy:
-            for row in rows:
-                copy.write_row(row)
-    log.info("stored %d rows in %s.%s", len(frame), schema, table)
-    return f"{schema}.{table}"
+    return replace_table(dsn, frame, schema, table)
 
 
 def train_on_csv(

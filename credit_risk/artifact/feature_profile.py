@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["PROFILE_KEY", "FeatureProfile", "FieldProfile", "profile_frame"]
+__all__ = ["PROFILE_KEY", "FeatureProfile", "FieldProfile", "profile_frame", "read_profile"]
 
 PROFILE_KEY = "feature_profile"
 # More levels than this and a column is described by its count; the request accepts any text.
@@ -139,3 +139,16 @@ def profile_frame(
             )
         )
     return FeatureProfile(tuple(fields))
+
+
+def read_profile(model_uri: str) -> FeatureProfile:
+    """The feature profile logged with a model; a clear error for models logged before it."""
+    from mlflow.models import get_model_info
+
+    recorded = (get_model_info(model_uri).metadata or {}).get(PROFILE_KEY)
+    if recorded is None:
+        raise ValueError(
+            f"{model_uri} was logged without a feature profile (before it was recorded), so "
+            "no request schema can be built for it; retrain it to serve it"
+        )
+    return FeatureProfile.from_dict(recorded)

@@ -20,6 +20,7 @@ from cli.main import app
 from credit_risk.database import connect
 from tests.conftest import SMALL_BOOK_GATES
 from tests.integration.service import API_KEY, bentoml_serve, service_env
+from tests.shared import shared_prefect_api
 from training.csv_dataset import train_on_csv
 from training.threshold import CostMatrix
 
@@ -213,3 +214,113 @@ def test_an_unknown_model_name_is_a_clear_error(flat_model: FlatModel, tmp_path:
     assert result.exit_code == 2
     assert "no registered model is named 'no-such-model'" in result.output
     assert flat_model.name in result.output  # the ones there are, to choose from
+
+
+def test_a_table_of_new_rows_is_scored_and_monitored(flat_model: FlatModel, tmp_path: Path) -> None:
+    from credit_risk.frame_table import replace_table
+
+    rng = np.random.default_rng(5)
+    rows = 400
+    new = pd.DataFrame(
+        {
+            "application_ref": [f"N{i:04d}" for i in range(rows)],
+            "income": rng.lognormal(8, 0.5, rows).round(2),
+            # the new book leans to the regions where debt weighs, with more of it
+            "region": rng.choice(["east", "south", "north"], rows, p=[0.5, 0.4, 0.1]),
+            "debt_ratio": (rng.gamma(2.0, 0.2, rows) * 1.8).clip(0, 2.0).round(3),
+        }
+    )
+    new.loc[0, "region"] = "mars"  # a level the model never saw: refused, named, not scored
+    replace_table(flat_model.dsn, new, "intake", "new_applications")
+    env = {
+        "CREDIT_DATABASE__DSN": flat_model.dsn,
+        "CREDIT_MLFLOW__TRACKING_URI": flat_model.tracking_uri,
+        "CREDIT_PATHS__STATE_DIR": str(tmp_path / "state"),
+        "CREDIT_PATHS__REPORTS_DIR": str(tmp_path / "reports"),
+        "PREFECT_API_URL": shared_prefect_api(),
+    }
+    runner = CliRunner()
+    scored = runner.invoke(
+        app,
+        ["run", "score-batch", "--model", flat_model.name, "--table", "intake.new_applications"],
+        env=env,
+    )
+    assert scored.exit_code == 0, scored.output
+    with connect(flat_model.dsn) as conn:
+        counts = conn.execute(
+            "select count(*), count(probability), count(problem), "
+            "count(*) filter (where decision = 'approve') "
+            "from intake.new_applications_scores"
+        ).fetchone()
+        refused = conn.execute(
+            "select application_ref, problem from intake.new_applications_scores "
+            "where problem is not null"
+        ).fetchall()
+        reasons = conn.execute(
+            "select jsonb_array_length(reasons) from intake.new_applications_scores "
+            "where decision = 'reject' limit 1"
+        ).fetchone()
+    assert counts is not None
+    assert counts[:3] == (rows, rows - 1, 1)
+    assert refused == [("N0000", "region: a category training never saw")]
+    assert reasons is not None and reasons[0] >= 1
+
+    monitored = runner.invoke(
+        app,
+        [
+            "monitor",
+            "--model",
+            flat_model.name,
+            "--table",
+            "intake.new_applications",
+            "--no-fail",
+            "--output-json",
+            str(tmp_path / "summary.json"),
+        ],
+        env=env,
+    )
+    assert monitored.exit_code == 0, monitored.output
+    import json
+
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["model"]["name"] == flat_model.name
+    drift = {f["feature"]: f for f in summary["features"]}
+    assert set(drift) == {"income", "debt_ratio", "region"}
+    # The shifted regions and the heavier debt are what moved; the score followed them.
+    assert drift["region"]["drifted"] and drift["debt_ratio"]["drifted"]
+    assert not drift["income"]["drifted"]
+    assert drift["region"]["unseen_categories"] == ["mars"]
+    assert summary["metrics"]["score_psi"] > 0.1
+    assert summary["reference"]["rows"] == ROWS
+    assert summary["status"] == "alert"
+    page = Path(summary["report_path"])
+    assert page.is_file() and "ALERT" in page.read_text()
+
+
+def test_bad_table_arguments_are_named(
+    flat_model: FlatModel, tmp_path: Path, prefect_harness: None
+) -> None:
+    env = {
+        "CREDIT_DATABASE__DSN": flat_model.dsn,
+        "CREDIT_MLFLOW__TRACKING_URI": flat_model.tracking_uri,
+        "CREDIT_PATHS__STATE_DIR": str(tmp_path / "state"),
+        "PREFECT_API_URL": shared_prefect_api(),
+    }
+    runner = CliRunner()
+    missing = runner.invoke(
+        app,
+        ["run", "score-batch", "--model", flat_model.name, "--table", "intake.nothing"],
+        env=env,
+    )
+    assert missing.exit_code == 2
+    assert "--table intake.nothing: no such table" in missing.output
+    malformed = runner.invoke(
+        app, ["run", "score-batch", "--model", flat_model.name, "--table", "a;drop"], env=env
+    )
+    assert malformed.exit_code == 2
+    assert "give SCHEMA.TABLE" in malformed.output
+    unknown = runner.invoke(
+        app, ["monitor", "--model", "no-such-model", "--table", "intake.x"], env=env
+    )
+    assert unknown.exit_code == 2
+    assert "no registered model is named 'no-such-model'" in unknown.output
