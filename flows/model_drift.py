@@ -122,7 +122,11 @@ def check_model_drift(
     health = PortfolioHealth(
         "", False, "a model trained on a file has no loan book in the platform's marts"
     )
-    alerts = evaluate_alerts(drift, quality, health, m)
+    retrain = (
+        "consider retraining on recent outcomes (credit-risk train --dataset FILE --name "
+        f"{model_name}; the promotion gate decides)"
+    )
+    alerts = evaluate_alerts(drift, quality, health, m, retrain)
     ensure_tables(database)
     summary = Summary(
         started_at=started_at,

@@ -59,7 +59,7 @@ def _label(feature: str) -> str:
     return found.label if found else feature
 
 
-def _drift_alerts(drift: DriftResult, s: MonitoringSettings) -> list[Alert]:
+def _drift_alerts(drift: DriftResult, s: MonitoringSettings, retrain: str) -> list[Alert]:
     alerts: list[Alert] = []
     movers = ", ".join(f"{f.feature} {f.value:.2f}" for f in drift.features[:4])
     if drift.score_psi >= s.score_psi_max:
@@ -71,7 +71,7 @@ def _drift_alerts(drift: DriftResult, s: MonitoringSettings) -> list[Alert]:
                 s.score_psi_max,
                 f"score PSI {drift.score_psi:.2f} ≥ {s.score_psi_max:.2f}: the scored population "
                 f"shifted (largest feature shifts: {movers}); check approval and reject rates, "
-                f"review those features, and {RETRAIN}",
+                f"review those features, and {retrain}",
             )
         )
     for f in drift.features:
@@ -89,7 +89,7 @@ def _drift_alerts(drift: DriftResult, s: MonitoringSettings) -> list[Alert]:
                     s.feature_drift_threshold,
                     f"{f.feature} ({_label(f.feature)}) {f.method} {f.value:.2f} crosses "
                     f"{s.feature_drift_threshold:.2f}{means}: its distribution moved; rule out a "
-                    f"change in the source data first, then {RETRAIN}",
+                    f"change in the source data first, then {retrain}",
                 )
             )
         shift = f.mean_shift
@@ -107,7 +107,7 @@ def _drift_alerts(drift: DriftResult, s: MonitoringSettings) -> list[Alert]:
                     f"{f.feature} ({_label(f.feature)}) mean {readable(f.reference_mean or 0)} → "
                     f"{readable(f.current_mean or 0)} ({shift:+.0%}, limit ±{s.mean_shift_max:.0%}): a key "
                     f"affordability factor moved; expect approvals and defaults to move with it, "
-                    f"review cut-offs and {RETRAIN}",
+                    f"review cut-offs and {retrain}",
                 )
             )
         rise = f.current_missing_share - f.reference_missing_share
@@ -144,13 +144,13 @@ def _drift_alerts(drift: DriftResult, s: MonitoringSettings) -> list[Alert]:
                 drift.drifted_share,
                 s.drifted_share_max,
                 f"{drift.drifted_count} of {total} features drifted ({drift.drifted_share:.0%}, "
-                f"limit {s.drifted_share_max:.0%}): the population changed broadly; {RETRAIN}",
+                f"limit {s.drifted_share_max:.0%}): the population changed broadly; {retrain}",
             )
         )
     return alerts
 
 
-def _quality_alerts(quality: Quality, s: MonitoringSettings) -> list[Alert]:
+def _quality_alerts(quality: Quality, s: MonitoringSettings, retrain: str) -> list[Alert]:
     alerts: list[Alert] = []
     checks = (
         ("quality_auc", "AUC", quality.auc, quality.champion_auc, s.auc_drop_max),
@@ -168,7 +168,7 @@ def _quality_alerts(quality: Quality, s: MonitoringSettings) -> list[Alert]:
                 f"{label} {value:.3f} on {quality.mature_rows:,} mature loans is "
                 f"{baseline - value:.3f} below the champion's test {label} {baseline:.3f} "
                 f"(limit {limit:.3f}): the model ranks risk worse than when it was promoted; "
-                f"{RETRAIN}, and check the bad rate by vintage",
+                f"{retrain}, and check the bad rate by vintage",
             )
         )
     return alerts
@@ -218,12 +218,19 @@ def _portfolio_alerts(p: PortfolioHealth, s: MonitoringSettings) -> list[Alert]:
 
 
 def evaluate_alerts(
-    drift: DriftResult, quality: Quality, portfolio: PortfolioHealth, s: MonitoringSettings
+    drift: DriftResult,
+    quality: Quality,
+    portfolio: PortfolioHealth,
+    s: MonitoringSettings,
+    retrain: str = RETRAIN,
 ) -> list[Alert]:
-    """Every breach, score and drift first, then quality, then the portfolio."""
+    """Every breach, score and drift first, then quality, then the portfolio.
+
+    `retrain` is the advice on how to retrain this model, which the drift alerts end with.
+    """
     return [
-        *_drift_alerts(drift, s),
-        *_quality_alerts(quality, s),
+        *_drift_alerts(drift, s, retrain),
+        *_quality_alerts(quality, s, retrain),
         *_portfolio_alerts(portfolio, s),
     ]
 

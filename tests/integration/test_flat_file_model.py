@@ -3,7 +3,9 @@ and monitored, with the same decisions, reasons and decision log as the contract
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ class FlatModel:
     tracking_uri: str
     csv: Path
     table: str
+    run_id: str
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +84,7 @@ def flat_model(
             env.setenv(key, value)
         summary = _train(csv, name, dsn)
     assert summary["promoted"] is True, summary["decision"]
-    yield FlatModel(name, dsn, mlflow_tracking_uri, csv, summary["table"])
+    yield FlatModel(name, dsn, mlflow_tracking_uri, csv, summary["table"], summary["run_id"])
     drop_database(pg_server, dsn)
 
 
@@ -186,8 +189,6 @@ def test_fields_the_model_never_saw_are_400s_naming_them(
 def test_decisions_of_the_served_model_are_logged(served: str, flat_model: FlatModel) -> None:
     marker = f"flat-log-{uuid.uuid4().hex[:6]}"
     assert _post(served, "score", {**APPLICANT, "application_id": marker}).status_code == 200
-    import time
-
     deadline = time.monotonic() + 10
     row = None
     while row is None and time.monotonic() < deadline:
@@ -202,6 +203,73 @@ def test_decisions_of_the_served_model_are_logged(served: str, flat_model: FlatM
     assert row[0] == flat_model.name
     assert float(row[1]) == 0.9
     assert row[2] >= 1
+
+
+def test_a_new_champion_is_served_without_a_restart(served: str, flat_model: FlatModel) -> None:
+    from training.registry.manual import promote_version
+    from training.registry.versions import register_challenger
+
+    version = register_challenger(flat_model.run_id, model_name=flat_model.name)
+    promote_version(
+        version.version,
+        actor="test",
+        reason="hot reload of a flat-file model",
+        dsn=flat_model.dsn,
+        model_name=flat_model.name,
+    )
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    deadline = time.monotonic() + 30
+    served_version = None
+    while time.monotonic() < deadline:
+        info = httpx.post(f"{served}/model_info", headers=headers, timeout=10).json()
+        served_version = info["version"]
+        if served_version == int(version.version):
+            break
+        time.sleep(0.5)
+    assert served_version == int(version.version)
+    scored = _post(served, "score", APPLICANT).json()
+    assert scored["model_version"] == int(version.version)
+
+
+def test_the_models_logged_decisions_are_monitored(
+    served: str, flat_model: FlatModel, tmp_path: Path, prefect_harness: None
+) -> None:
+    for debt_ratio in (0.1, 0.3, 0.5, 0.7, 0.9):
+        assert _post(served, "score", {**APPLICANT, "debt_ratio": debt_ratio}).status_code == 200
+    time.sleep(1)  # the log writes every 0.2 s: let the last decision land
+    with connect(flat_model.dsn) as conn:
+        logged = conn.execute(
+            "select count(*) from serving.scoring_log where model_name = %s", (flat_model.name,)
+        ).fetchone()
+    assert logged is not None and logged[0] >= 5
+    env = {
+        "CREDIT_DATABASE__DSN": flat_model.dsn,
+        "CREDIT_MLFLOW__TRACKING_URI": flat_model.tracking_uri,
+        "CREDIT_PATHS__STATE_DIR": str(tmp_path / "state"),
+        "CREDIT_PATHS__REPORTS_DIR": str(tmp_path / "reports"),
+        "PREFECT_API_URL": shared_prefect_api(),
+    }
+    out = tmp_path / "summary.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "monitor",
+            "--model",
+            flat_model.name,
+            "--window",
+            "1h",
+            "--no-fail",
+            "--output-json",
+            str(out),
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(out.read_text())
+    # Only this model's decisions, each with the probability it was given.
+    assert summary["current"]["rows_in_window"] == logged[0]
+    assert {f["feature"] for f in summary["features"]} == {"income", "debt_ratio", "region"}
+    assert summary["quality"]["available"] is False
 
 
 def test_an_unknown_model_name_is_a_clear_error(flat_model: FlatModel, tmp_path: Path) -> None:
@@ -280,7 +348,6 @@ def test_a_table_of_new_rows_is_scored_and_monitored(flat_model: FlatModel, tmp_
         env=env,
     )
     assert monitored.exit_code == 0, monitored.output
-    import json
 
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["model"]["name"] == flat_model.name
@@ -293,6 +360,9 @@ def test_a_table_of_new_rows_is_scored_and_monitored(flat_model: FlatModel, tmp_
     assert summary["metrics"]["score_psi"] > 0.1
     assert summary["reference"]["rows"] == ROWS
     assert summary["status"] == "alert"
+    # What to do fits a model trained on a file: retrain it on the file's newer outcomes.
+    drifted = next(a for a in summary["alerts"] if a["kind"] == "feature_drift")
+    assert f"credit-risk train --dataset FILE --name {flat_model.name}" in drifted["message"]
     page = Path(summary["report_path"])
     assert page.is_file() and "ALERT" in page.read_text()
 
