@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli import (
+    console,
     data,
     db,
     deploy,
@@ -38,6 +39,7 @@ app.add_typer(model.app, name="model")
 app.command("where")(where.where)
 app.command("mlflow-ui")(where.mlflow_ui)
 app.command("serve")(serve.serve)
+app.command("console")(console.console)
 app.add_typer(monitor.app, name="monitor")
 app.command("deploy")(deploy.deploy)
 app.add_typer(flows.app, name="flows")

@@ -309,6 +309,25 @@ class MonitoringSettings(BaseModel):
     )
 
 
+class ConsoleSettings(BaseModel):
+    port: int = Field(default=8501, ge=1, le=65535, description="Port the console binds.")
+    service_url: str | None = Field(
+        default=None,
+        description="Scoring service the console calls; default: serving.host and serving.port "
+        "on this machine.",
+    )
+    mlflow_url: str | None = Field(
+        default=None,
+        description="MLflow UI the console links to; default: the local stack's "
+        "(orchestration.mlflow_port).",
+    )
+    evidently_url: str | None = Field(
+        default=None,
+        description="Evidently UI (drift history) the console links to; default: the local "
+        "stack's (orchestration.evidently_port).",
+    )
+
+
 class Settings(BaseSettings):
     """All configuration; build it once in an entry point with Settings()."""
 
@@ -330,6 +349,7 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = MonitoringSettings()
     runner: RunnerSettings = RunnerSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @property
     def state_dir(self) -> Path:

@@ -15,6 +15,8 @@ SERVED_CHAMPION_FILES = frozenset(
         "tests/integration/test_serving_http.py",
         "tests/integration/test_served_decisions.py",
         "tests/integration/test_service_fuzz.py",
+        "tests/integration/test_console.py",
+        "tests/integration/test_console_browser.py",
     }
 )
 
