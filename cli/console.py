@@ -31,6 +31,9 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # No "Deploy" button: the console is run by the platform, not published from it.
+        "--client.toolbarMode",
+        "viewer",
     ]
 
 

@@ -136,3 +136,19 @@ def scoring_service(plan: StackPlan) -> ServiceSpec:
     ]
     url = f"http://{LOOPBACK}:{plan.service_port}"
     return ServiceSpec("service", command, env, url, f"{url}/readyz")
+
+
+def console(plan: StackPlan, port: int, evidently_port: int) -> ServiceSpec:
+    """The console, pointed at the stack's scoring service, MLflow and Evidently UI."""
+    from cli.console import streamlit_command
+
+    env = base_env(plan)
+    env["CREDIT_CONSOLE__SERVICE_URL"] = f"http://{LOOPBACK}:{plan.service_port}"
+    env["CREDIT_CONSOLE__MLFLOW_URL"] = plan.mlflow_url
+    env["CREDIT_CONSOLE__EVIDENTLY_URL"] = f"http://{LOOPBACK}:{evidently_port}"
+    env["MLFLOW_TRACKING_URI"] = plan.mlflow_url
+    env["MLFLOW_REGISTRY_URI"] = plan.mlflow_url
+    url = f"http://{LOOPBACK}:{port}"
+    return ServiceSpec(
+        "console", streamlit_command(LOOPBACK, port), env, url, f"{url}/_stcore/health"
+    )

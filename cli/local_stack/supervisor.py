@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Stopped in this order: what depends on the others goes first.
-STOP_ORDER = ("service", "evidently", "flows", "prefect", "mlflow")
+STOP_ORDER = ("console", "service", "evidently", "flows", "prefect", "mlflow")
 
 
 class StackError(RuntimeError):
@@ -164,6 +164,7 @@ def up(settings: Settings, pick_free_ports: bool = False, timeout: float = 120) 
         "prefect": settings.orchestration.prefect_port,
         "service": settings.serving.port,
         "evidently": settings.orchestration.evidently_port,
+        "console": settings.console.port,
     }
     if not _is_external_mlflow(settings):
         wanted = {"mlflow": settings.orchestration.mlflow_port, **wanted}
@@ -206,12 +207,13 @@ def up(settings: Settings, pick_free_ports: bool = False, timeout: float = 120) 
         _launch(state, services.prefect_server(plan, ports["prefect"]), settings)
         _launch(state, services.scoring_service(plan), settings)
         _launch(state, services.evidently_ui(plan, ports["evidently"]), settings)
+        _launch(state, services.console(plan, ports["console"], ports["evidently"]), settings)
         # The deployments are registered on the Prefect server, so it must answer first.
         _wait_ready(state, ["prefect"], timeout, ready_file)
         _launch(state, services.flows_server(plan, ready_file), settings)
         _wait_ready(
             state,
-            [n for n in ("mlflow", "flows", "evidently") if n in state.services],
+            [n for n in ("mlflow", "flows", "evidently", "console") if n in state.services],
             timeout,
             ready_file,
         )

@@ -51,7 +51,7 @@ def _cli(env: dict[str, str], *args: str, timeout: float = 200) -> subprocess.Co
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("stack")
-    mlflow_port, prefect_port, service_port, evidently_port = free_ports(4)
+    mlflow_port, prefect_port, service_port, evidently_port, console_port = free_ports(5)
     inherited = ("CREDIT_", "MLFLOW_", "PREFECT_", "BENTOML_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(
@@ -64,6 +64,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "CREDIT_ORCHESTRATION__PREFECT_PORT": str(prefect_port),
             "CREDIT_SERVING__PORT": str(service_port),
             "CREDIT_ORCHESTRATION__EVIDENTLY_PORT": str(evidently_port),
+            "CREDIT_CONSOLE__PORT": str(console_port),
             "CREDIT_ORCHESTRATION__CHAMPION_POLL_SECONDS": "1",
             "CREDIT_TRAINING__SEARCH_TRIALS": "1",
             "CREDIT_TRAINING__STRESS_APPLICATIONS": "0",
@@ -74,6 +75,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         assert f"evidently http://127.0.0.1:{evidently_port}" in started.stdout
+        assert f"console  http://127.0.0.1:{console_port}" in started.stdout
         yield Stack(
             env,
             root / "state",
@@ -110,7 +112,7 @@ def _wait_ready(url: str, timeout: float) -> None:
 def test_stack_runs_deployments_tracks_serves_and_stops_cleanly(stack: Stack) -> None:
     state = StackState.load(state_file(stack.state_dir))
     assert state is not None
-    assert set(state.services) == {"mlflow", "prefect", "flows", "service", "evidently"}
+    assert set(state.services) == {"mlflow", "prefect", "flows", "service", "evidently", "console"}
     assert state.postgres_started_by_stack and state.postgres_pid is not None
     for record in state.services.values():
         assert Path(record.log).parent == stack.state_dir / "stack" / "logs"
@@ -120,6 +122,9 @@ def test_stack_runs_deployments_tracks_serves_and_stops_cleanly(stack: Stack) ->
     # The drift history answers from the start, before any monitoring run.
     evidently = state.services["evidently"].url
     assert httpx.get(f"{evidently}/api/projects", timeout=10).json() == []
+    # So does the console, pointed at the stack's own service.
+    console = state.services["console"].url
+    assert httpx.get(f"{console}/_stcore/health", timeout=10).text == "ok"
 
     # A wrong parameter is refused before anything reaches Prefect, naming the parameter.
     refused = _cli(stack.env, "flows", "run", "pipeline", "-p", "applications=lots")
