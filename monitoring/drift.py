@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from credit_risk import contract
-from credit_risk.metrics import PSI_ACT, psi_band
+from credit_risk.metrics import PSI_ACT, PSI_WATCH, psi_band
 from monitoring.frames import categorical_columns, numeric_columns
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DECILE_PSI",
+    "KS_STATISTIC",
+    "PSI_BANDS",
     "SCORE_COLUMN",
     "DriftColumns",
     "DriftResult",
@@ -34,11 +36,14 @@ __all__ = [
     "measure_drift",
     "metric_values",
     "register_stattests",
+    "save_score_snapshot",
 ]
 
 log = logging.getLogger(__name__)
 
 DECILE_PSI = "decile_psi"
+KS_STATISTIC = "ks_statistic"
+PSI_BANDS = {"psi_watch_band": PSI_WATCH, "psi_act_band": PSI_ACT}
 SCORE_COLUMN = "probability"
 # Evidently tests whose score is a p-value: drift is a score *below* the threshold.
 P_VALUE_METHODS = frozenset(
@@ -138,20 +143,65 @@ def _decile_psi(
     return value, value >= threshold
 
 
+def _ks_statistic(
+    reference: pd.Series, current: pd.Series, feature_type: Any, threshold: float
+) -> tuple[float, bool]:
+    from scipy.stats import ks_2samp
+
+    value = float(
+        ks_2samp(reference.to_numpy(dtype=float), current.to_numpy(dtype=float)).statistic
+    )
+    return value, value >= threshold
+
+
+def _constant(value: float) -> Any:
+    def band(
+        reference: pd.Series, current: pd.Series, feature_type: Any, threshold: float
+    ) -> tuple[float, bool]:
+        return value, False
+
+    return band
+
+
 def register_stattests() -> None:
-    """Make `decile_psi` known to Evidently (idempotent)."""
+    """Make `decile_psi`, `ks_statistic` and the PSI bands known to Evidently (idempotent).
+
+    `ks_statistic` is the two-sample KS statistic (not its p-value), used between the scores of
+    the defaulters and of the others; the bands are constants, so that the drift history plots
+    the 0.10 and 0.25 PSI lines beside the score PSI.
+    """
     from evidently import ColumnType
     from evidently.legacy.calculations.stattests.registry import StatTest, register_stattest
 
+    both = [ColumnType.Numerical, ColumnType.Categorical]
     register_stattest(
         StatTest(
             name=DECILE_PSI,
             display_name="PSI (reference deciles)",
-            allowed_feature_types=[ColumnType.Numerical, ColumnType.Categorical],
+            allowed_feature_types=both,
             default_threshold=PSI_ACT,
         ),
         _decile_psi,
     )
+    register_stattest(
+        StatTest(
+            name=KS_STATISTIC,
+            display_name="KS statistic",
+            allowed_feature_types=[ColumnType.Numerical],
+            default_threshold=1.0,
+        ),
+        _ks_statistic,
+    )
+    for name, value in PSI_BANDS.items():
+        register_stattest(
+            StatTest(
+                name=name,
+                display_name=f"PSI band {value:.2f}",
+                allowed_feature_types=both,
+                default_threshold=value,
+            ),
+            _constant(value),
+        )
 
 
 def metric_values(snapshot: Any) -> dict[tuple[str, str | None], Any]:
@@ -248,6 +298,24 @@ def _mean(values: pd.Series) -> float | None:
     return None if pd.isna(mean) else float(mean)
 
 
+def save_score_snapshot(reference: pd.DataFrame, current: pd.DataFrame, folder: Path) -> None:
+    """Score PSI beside the 0.10 and 0.25 bands, one snapshot for the drift history's panel."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
+    from monitoring.evidently_history import SCORE_TAG, snapshot_path
+
+    register_stattests()
+    definition = DataDefinition(numerical_columns=[SCORE_COLUMN])
+    methods = [DECILE_PSI, *PSI_BANDS]
+    report = Report([ValueDrift(column=SCORE_COLUMN, method=m) for m in methods], tags=[SCORE_TAG])
+    snapshot = report.run(
+        current_data=Dataset.from_pandas(current[[SCORE_COLUMN]], data_definition=definition),
+        reference_data=Dataset.from_pandas(reference[[SCORE_COLUMN]], data_definition=definition),
+    )
+    snapshot_path(folder / f"{SCORE_TAG}.html").write_text(snapshot.dumps())
+
+
 def measure_drift(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -287,6 +355,7 @@ def measure_drift(
     values = metric_values(snapshot)
     if html_path is not None:
         save_report(snapshot, html_path)
+        save_score_snapshot(reference, current, html_path.parent)
     counted = values[("DriftedColumnsCount", None)]
     features = [
         _feature(

@@ -12,6 +12,9 @@ from typing import Any
 from credit_risk.contract import KEY_FACTORS
 
 __all__ = [
+    "KS_TAG",
+    "REPORTS",
+    "SCORE_TAG",
     "SNAPSHOT_SUFFIX",
     "WORKSPACE_FOLDER",
     "add_run_snapshots",
@@ -24,7 +27,12 @@ log = logging.getLogger(__name__)
 
 WORKSPACE_FOLDER = "evidently"
 SNAPSHOT_SUFFIX = ".snapshot.json"
-REPORTS = ("drift", "quality")
+# The snapshots a run adds: the drift and quality reports, and two kept for the history only:
+# score (score PSI beside its 0.10 and 0.25 bands) and ks (KS on mature labels), each tagged with
+# its name so a panel reads it alone.
+REPORTS = ("drift", "quality", "score", "ks")
+SCORE_TAG = "score"
+KS_TAG = "ks"
 
 
 def snapshot_path(html_path: Path) -> Path:
@@ -83,6 +91,8 @@ def _panels() -> list[Any]:
     from evidently.sdk.models import PanelMetric
     from evidently.sdk.panels import line_plot_panel
 
+    from monitoring.drift import DECILE_PSI, KS_STATISTIC, SCORE_COLUMN
+
     def missing(column: str) -> PanelMetric:
         labels = {"column": column, "value_type": "share"}
         return PanelMetric(legend=column, metric="MissingValueCount", metric_labels=labels)
@@ -92,9 +102,15 @@ def _panels() -> list[Any]:
             "Score PSI",
             [
                 PanelMetric(
-                    legend="score PSI",
+                    legend=legend,
                     metric="ValueDrift",
-                    metric_labels={"column": "probability"},
+                    tags=[SCORE_TAG],
+                    metric_labels={"column": SCORE_COLUMN, "method": method},
+                )
+                for legend, method in (
+                    ("score PSI", DECILE_PSI),
+                    ("watch 0.10", "psi_watch_band"),
+                    ("act 0.25", "psi_act_band"),
                 )
             ],
             description="Watch from 0.10, act above 0.25 (the score_psi alert).",
@@ -115,7 +131,22 @@ def _panels() -> list[Any]:
         line_plot_panel(
             "AUC on mature labels",
             [PanelMetric(legend="AUC", metric="RocAuc")],
-            description="Runs whose window had mature labels; KS is in each run's summary.json.",
+            description="Runs whose window had mature labels; a fall means the model ranks "
+            "risk worse than when it was promoted.",
+            size="half",
+        ),
+        line_plot_panel(
+            "KS on mature labels",
+            [
+                PanelMetric(
+                    legend="KS",
+                    metric="ValueDrift",
+                    tags=[KS_TAG],
+                    metric_labels={"column": SCORE_COLUMN, "method": KS_STATISTIC},
+                )
+            ],
+            description="The largest gap between the score distributions of defaulters and "
+            "the others; alerts against the champion's test KS.",
             size="half",
         ),
         line_plot_panel(

@@ -85,7 +85,32 @@ def _evidently_auc(labelled: pd.DataFrame, html_path: Path | None) -> float:
     )
     if html_path is not None:
         save_report(snapshot, html_path)
+        _save_ks_snapshot(frame, html_path.parent)
     return float(metric_values(snapshot)[("RocAuc", None)])
+
+
+def _save_ks_snapshot(frame: pd.DataFrame, folder: Path) -> None:
+    """KS on mature labels as an Evidently snapshot, for the drift history: the KS statistic
+    between the scores of the defaulters (current) and of the others (reference)."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
+    from monitoring.drift import KS_STATISTIC, SCORE_COLUMN, register_stattests
+    from monitoring.evidently_history import KS_TAG, snapshot_path
+
+    register_stattests()
+    definition = DataDefinition(numerical_columns=[SCORE_COLUMN])
+    bad = frame["is_default"] == 1
+    report = Report([ValueDrift(column=SCORE_COLUMN, method=KS_STATISTIC)], tags=[KS_TAG])
+    snapshot = report.run(
+        current_data=Dataset.from_pandas(
+            frame.loc[bad, [SCORE_COLUMN]], data_definition=definition
+        ),
+        reference_data=Dataset.from_pandas(
+            frame.loc[~bad, [SCORE_COLUMN]], data_definition=definition
+        ),
+    )
+    snapshot_path(folder / f"{KS_TAG}.html").write_text(snapshot.dumps())
 
 
 def measure_quality(

@@ -182,5 +182,5 @@ def test_stack_runs_deployments_tracks_serves_and_stops_cleanly(stack: Stack) ->
     assert not [pid for pid in pids if is_alive(pid)]
     assert processes_with_marker(state.stack_id) == []
     ports = [int(r.url.rsplit(":", 1)[1]) for r in state.services.values() if r.url]
-    assert len(ports) == 4 and all(is_port_free(p) for p in ports)
+    assert len(ports) == 5 and all(is_port_free(p) for p in ports)
     assert _cli(stack.env, "stack", "status").returncode == 1

@@ -27,6 +27,7 @@ def _drift_snapshot(folder: Path) -> None:
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import DriftedColumnsCount, ValueDrift
 
+    from monitoring.drift import save_score_snapshot
     from monitoring.evidently_history import snapshot_path
 
     rng = np.random.default_rng(3)
@@ -39,6 +40,7 @@ def _drift_snapshot(folder: Path) -> None:
         reference_data=Dataset.from_pandas(reference, data_definition=definition),
     )
     snapshot_path(folder / "drift.html").write_text(snapshot.dumps())
+    save_score_snapshot(reference, current, folder)
 
 
 def test_the_ui_serves_each_models_history(tmp_path: Path) -> None:
@@ -49,9 +51,9 @@ def test_the_ui_serves_each_models_history(tmp_path: Path) -> None:
     run.mkdir(parents=True)
     _drift_snapshot(run)
     added = add_run_snapshots(state / WORKSPACE_FOLDER, "credit-risk-ui", run, run.name)
-    assert len(added) == 1
+    assert len(added) == 2  # the drift report and the score snapshot
     # A second run of the same model joins the same project.
-    assert len(add_run_snapshots(state / WORKSPACE_FOLDER, "credit-risk-ui", run, "again")) == 1
+    assert len(add_run_snapshots(state / WORKSPACE_FOLDER, "credit-risk-ui", run, "again")) == 2
 
     (port,) = free_ports(1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
@@ -80,7 +82,31 @@ def test_the_ui_serves_each_models_history(tmp_path: Path) -> None:
         assert [p["name"] for p in projects] == ["credit-risk-ui"]
         snapshots = httpx.get(f"{base}/api/projects/{projects[0]['id']}/snapshots", timeout=10)
         assert snapshots.status_code == 200, snapshots.text
-        assert len(snapshots.json()) == 2
+        assert len(snapshots.json()) == 4
+        # The score PSI panel reads its three lines from the score snapshots alone: the PSI of
+        # each run, and the 0.10 and 0.25 bands beside it.
+        project = projects[0]["id"]
+        dashboard = httpx.get(f"{base}/api/v2/dashboards/{project}", timeout=10).json()
+        panel = next(p for p in dashboard["panels"] if p["title"] == "Score PSI")
+        series_filter = [
+            {
+                "metric": v["metric"],
+                "tags": v.get("tags") or [],
+                "metadata": v.get("metadata") or {},
+                "metric_labels": v.get("metric_labels") or {},
+            }
+            for v in panel["values"]
+        ]
+        points = httpx.post(
+            f"{base}/api/v2/snapshots/{project}/data_series_batch",
+            json={"series_filter": series_filter},
+            timeout=10,
+        )
+        assert points.status_code in (200, 201), points.text
+        series = {s["params"]["method"]: s["values"] for s in points.json()["series"]}
+        assert series["psi_watch_band"] == [0.10, 0.10]
+        assert series["psi_act_band"] == [0.25, 0.25]
+        assert len(series["decile_psi"]) == 2 and series["decile_psi"][0] > 0
         assert "Drift history (Evidently UI) on" in log.read_text()
     finally:
         stop_group(child.pid)

@@ -221,6 +221,7 @@ def test_each_run_adds_its_snapshots_to_the_evidently_history(
         "Score PSI",
         "Share of drifted features",
         "AUC on mature labels",
+        "KS on mature labels",
         "Missing share of the key factors",
     ]
     runs = {}
@@ -235,6 +236,21 @@ def test_each_run_adds_its_snapshots_to_the_evidently_history(
         result["metrics"]["drifted_share"]
     )
     assert quality[("RocAuc", None)] == pytest.approx(result["quality"]["auc"])
+    # The history's own snapshots: score PSI with its bands, and KS, each tagged for its panel.
+    by_method = {}
+    for name in ("score", "ks"):
+        model = next(
+            workspace.get_run(project.id, i)
+            for i in workspace.list_runs(project.id)
+            if getattr(workspace.get_run(project.id, i), "name", "") == f"{stamp} {name}"
+        )
+        assert model is not None and list(model.tags) == [name]
+        for metric in json.loads(Snapshot.load_model(model).dumps())["metric_results"].values():
+            params = metric["metric_value_location"]["metric"]["params"]
+            by_method[params["method"]] = metric["value"]
+    assert by_method["decile_psi"] == pytest.approx(result["metrics"]["score_psi"])
+    assert (by_method["psi_watch_band"], by_method["psi_act_band"]) == (0.10, 0.25)
+    assert by_method["ks_statistic"] == pytest.approx(result["quality"]["ks"])
 
 
 def test_quality_is_measured_on_mature_labels(recession_run: dict[str, Any]) -> None:

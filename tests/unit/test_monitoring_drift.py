@@ -98,3 +98,20 @@ def test_an_unknown_feature_in_the_stattest_settings_is_named(reference: pd.Data
 def test_unscored_rows_are_refused(reference: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="current: score the rows first"):
         measure_drift(reference, reference.drop(columns="probability"), MonitoringSettings())
+
+
+def test_the_history_stattests_give_ks_and_the_psi_bands() -> None:
+    from evidently import ColumnType
+
+    from credit_risk.metrics import ks_statistic
+    from monitoring.drift import _constant, _ks_statistic
+
+    rng = np.random.default_rng(4)
+    goods, bads = rng.beta(2, 5, 800), rng.beta(4, 3, 200)
+    value, _ = _ks_statistic(pd.Series(goods), pd.Series(bads), ColumnType.Numerical, 1.0)
+    labels = np.r_[np.zeros(len(goods)), np.ones(len(bads))]
+    assert value == pytest.approx(ks_statistic(labels, np.r_[goods, bads]))
+    assert _constant(0.25)(pd.Series(goods), pd.Series(bads), ColumnType.Numerical, 0.25) == (
+        0.25,
+        False,
+    )
