@@ -1,4 +1,11 @@
-"""Scoring service throughput and latency, against `mlflow models serve` on the same champion.
+"""Scoring service throughput and latency, against a reference ceiling and `mlflow models serve`.
+
+Closed loop (a fixed number of requests in flight, CONCURRENCY) and open loop (Poisson arrivals
+at OPEN_RATES requests/s, then the highest rate the server sustains, see `sustains`): clients
+that wait for an answer and clients that do not. In the same run, bench/_reference_app.py is the
+ceiling: the same champion's booster (probability and TreeSHAP contributions) behind a bare ASGI
+app with no validation, logging or batching; the service's figures are reported as ratios to
+it (`against_the_ceiling`, with the targets of TARGETS and whether each is met).
 
 Targets: >= 400 requests/s at concurrency 32 with p99 <= 25 ms, reason codes included, and at
 least mlflow models serve's throughput. Both servers bind loopback only; each load level is
@@ -27,6 +34,11 @@ from cli.local_stack.processes import stop_group
 from credit_risk.addresses import free_ports
 
 CONCURRENCY = (1, 8, 32, 64)
+OPEN_RATES = (200, 400, 800)
+SEARCH_STEP = 200
+SEARCH_LIMIT = 3000
+SUSTAINED_P99_MS = 100.0
+OPEN_SECONDS = 10.0
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MODEL = "credit-risk"
@@ -122,6 +134,115 @@ def drive(url: str, body: dict[str, Any], concurrency: int, requests: int) -> di
         "client_cpu_ms_per_request": round(client_cpu * 1000 / (requests + concurrency), 3),
         "load_average_1m": round(load, 2),
     }
+
+
+def drive_open(url: str, body: dict[str, Any], rate: float, seconds: float) -> dict[str, Any]:
+    """Poisson arrivals at `rate` requests/s for `seconds`: clients that do not wait.
+
+    Each request is sent at its scheduled time whatever the earlier ones are doing, and its
+    latency is counted from that scheduled time, so a server (or client) that falls behind
+    shows it in the percentiles rather than hiding it by sending less (coordinated omission).
+    """
+    import resource
+
+    import aiohttp
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    arrivals = np.cumsum(rng.exponential(1 / rate, int(rate * seconds * 1.2)))
+    arrivals = arrivals[arrivals < seconds]
+    payload = json.dumps(body).encode()
+    headers = {"content-type": "application/json"}
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def run() -> float:
+        connector = aiohttp.TCPConnector(limit=0)
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+            async def post(due: float) -> None:
+                try:
+                    async with session.post(url, data=payload, headers=headers) as response:
+                        await response.read()
+                        if response.status != 200:
+                            errors.append(str(response.status))
+                            return
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    errors.append(type(exc).__name__)
+                    return
+                latencies.append(loop.time() - due)
+
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(*(post(loop.time()) for _ in range(16)))  # warm connections
+            latencies.clear()
+            start = loop.time()
+            tasks = []
+            for offset in arrivals:
+                due = start + float(offset)
+                delay = due - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(post(due)))
+            await asyncio.gather(*tasks)
+            return loop.time() - start
+
+    load = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    elapsed = asyncio.run(run())
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+        cpu_after.ru_stime - cpu_before.ru_stime
+    )
+    ms = np.asarray(latencies or [float("nan")]) * 1000
+    return {
+        "offered_per_second": rate,
+        "requests": len(arrivals),
+        "answered_per_second": round(len(latencies) / elapsed, 1),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "max_ms": round(float(np.nanmax(ms)), 2),
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / max(len(arrivals), 1), 3),
+        "load_average_1m": round(load, 2),
+    }
+
+
+def _open_in_process(url: str, body: dict[str, Any], rate: float, seconds: float) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "open", url, json.dumps(body), str(rate), str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"{url} open loop {rate}/s: {figures}", file=sys.stderr)
+    return figures
+
+
+def sustains(figures: dict[str, Any]) -> bool:
+    """A rate is sustained when every request is answered, at >= 97% of the offered rate, with
+    p99 under SUSTAINED_P99_MS."""
+    return (
+        figures["errors"] == 0
+        and figures["answered_per_second"] >= 0.97 * figures["offered_per_second"]
+        and figures["p99_ms"] <= SUSTAINED_P99_MS
+    )
+
+
+def open_loop(url: str, body: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The fixed rates, then the highest rate (in SEARCH_STEP steps) the server sustains."""
+    levels = {str(rate): _open_in_process(url, body, rate, seconds) for rate in OPEN_RATES}
+    highest = max((r for r in OPEN_RATES if sustains(levels[str(r)])), default=0)
+    rate = max(OPEN_RATES) + SEARCH_STEP
+    while highest == rate - SEARCH_STEP and rate <= SEARCH_LIMIT:
+        levels[str(rate)] = _open_in_process(url, body, rate, seconds)
+        if sustains(levels[str(rate)]):
+            highest = rate
+        rate += SEARCH_STEP
+    return {"levels": levels, "highest_sustained_per_second": highest}
 
 
 def _server_cpu_seconds(pid: int) -> float:
@@ -245,6 +366,63 @@ def _model_input_row() -> dict[str, Any]:
     return {k: (None if v != v else v) for k, v in frame.iloc[0].to_dict().items()}
 
 
+TARGETS = {
+    "open_400_p99_ms": 15.0,
+    "open_800_p99_ms": 40.0,
+    "closed_32_requests_per_second": 1000.0,
+    "closed_32_share_of_ceiling": 0.90,
+}
+
+
+def _ratios(figures: dict[str, Any]) -> dict[str, Any]:
+    """The service against the reference ceiling of the same run, and against the targets."""
+    ours, ceiling = figures["credit_risk_serve"]["32"], figures["reference_ceiling"]["32"]
+    open_ours = figures["credit_risk_serve_open_loop"]
+    open_ceiling = figures["reference_ceiling_open_loop"]
+    out: dict[str, Any] = {
+        "closed_32_throughput_share": round(
+            ours["requests_per_second"] / ceiling["requests_per_second"], 3
+        ),
+        "highest_sustained_share": round(
+            open_ours["highest_sustained_per_second"]
+            / max(open_ceiling["highest_sustained_per_second"], 1),
+            3,
+        ),
+    }
+    for rate in OPEN_RATES:
+        a, b = open_ours["levels"][str(rate)], open_ceiling["levels"][str(rate)]
+        out[f"open_{rate}_p99_ratio"] = round(a["p99_ms"] / b["p99_ms"], 2)
+    errors = sum(level["errors"] for level in open_ours["levels"].values())
+    out["targets"] = {
+        "open_400_p99_ms": {
+            "target": TARGETS["open_400_p99_ms"],
+            "measured": open_ours["levels"]["400"]["p99_ms"],
+        },
+        "open_800_p99_ms": {
+            "target": TARGETS["open_800_p99_ms"],
+            "measured": open_ours["levels"]["800"]["p99_ms"],
+        },
+        "closed_32_requests_per_second": {
+            "target": TARGETS["closed_32_requests_per_second"],
+            "measured": ours["requests_per_second"],
+        },
+        "closed_32_share_of_ceiling": {
+            "target": TARGETS["closed_32_share_of_ceiling"],
+            "measured": out["closed_32_throughput_share"],
+        },
+        "no_request_failed": {"target": 0, "measured": errors},
+    }
+    for name, target in out["targets"].items():
+        lower_is_better = name.endswith("_ms") or name == "no_request_failed"
+        met = (
+            target["measured"] <= target["target"]
+            if lower_is_better
+            else target["measured"] >= target["target"]
+        )
+        target["met"] = bool(met)
+    return out
+
+
 def main(applications: int, requests: int) -> None:
     from _common import scratch_database, write_results
 
@@ -301,8 +479,27 @@ def main(applications: int, requests: int) -> None:
                 )
                 for c in CONCURRENCY
             }
+            figures["credit_risk_serve_open_loop"] = open_loop(
+                f"http://127.0.0.1:{port}/score", APPLICATION, OPEN_SECONDS
+            )
         finally:
             _stop(ours)
+        port = free_ports()[0]
+        reference = _start(
+            [sys.executable, str(ROOT / "bench" / "_reference_app.py"), str(port)],
+            env,
+            f"http://127.0.0.1:{port}/readyz",
+            work / "reference.log",
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/score"
+            figures["reference_ceiling"] = {
+                "32": _drive_in_process(url, APPLICATION, 32, requests, reference.pid)
+            }
+            figures["reference_ceiling_open_loop"] = open_loop(url, APPLICATION, OPEN_SECONDS)
+        finally:
+            _stop(reference)
+        figures["against_the_ceiling"] = _ratios(figures)
         port = free_ports()[0]
         theirs = _start(
             [
@@ -339,6 +536,9 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "drive":
         url, body, concurrency, n = sys.argv[2], json.loads(sys.argv[3]), *map(int, sys.argv[4:6])
         print(json.dumps(drive(url, body, concurrency, n)))
+    elif len(sys.argv) > 1 and sys.argv[1] == "open":
+        url, body = sys.argv[2], json.loads(sys.argv[3])
+        print(json.dumps(drive_open(url, body, float(sys.argv[4]), float(sys.argv[5]))))
     else:
         main(
             int(sys.argv[1]) if len(sys.argv) > 1 else 20_000,
