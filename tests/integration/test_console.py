@@ -3,6 +3,7 @@ database and registry; tests/integration/test_console_browser.py drives them in 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,9 @@ def console_env(
     tmp_path: Any,
 ) -> Iterator[Champion]:
     """The console's settings point at the session's champion, its service and its book."""
+    # AppTest runs a page as the process's __main__ and leaves it there; a later spawned
+    # process (Dask's workers in test_dask_training) would re-run that page as its main module.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     for key, value in {
         "CREDIT_DATABASE__DSN": champion.dsn,
         "CREDIT_MLFLOW__TRACKING_URI": mlflow_tracking_uri,
