@@ -3,8 +3,9 @@
 Each size runs in a fresh state folder (its own embedded PostgreSQL, MLflow store and Prefect
 home) with the default training budget: generate, validate raw, dbt build, validate features,
 the stress book, train every candidate, register and gate. Recorded per size: the wall time,
-each stage's time (from the finishing times Prefect logs for its task runs, the stages running
-one after another), and the peak resident memory of the command and every process under it.
+each task's run time as Prefect recorded it (the flow runs in a child process, the training
+subflow's tasks included), and the peak resident memory of that process and every process
+under it.
 
 Targets: 1M applications in <= 10 minutes on 2 cores with no loss of champion AUC, and
 t(1M) / t(100k) <= 12.
@@ -15,7 +16,6 @@ t(1M) / t(100k) <= 12.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,16 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = str(Path(sys.executable).with_name("credit-risk"))
 TARGET_SECONDS_AT_1M = 600
 TARGET_RATIO = 12
-# Prefect's line when a task run ends, e.g. "12:01:02.345 | INFO | Task run 'build_features-0ab'
-# - Finished in state Completed()".
-FINISHED = re.compile(
-    r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \| \w+ +\| Task run '(?P<task>[\w-]+?)-[0-9a-f]+' - "
-    r"Finished in state (?P<state>\w+)"
-)
-AUC = re.compile(r'"test_auc": ([0-9.]+)')
 
 
 def _peak_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
@@ -59,25 +51,51 @@ def _peak_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
         peak[0] = max(peak[0], total)
 
 
-def _stages(lines: list[str], started_clock: float) -> dict[str, float]:
-    """Seconds per task, from the gaps between the finishing times Prefect logged."""
-    stages: dict[str, float] = {}
-    previous = started_clock
-    for line in lines:
-        match = FINISHED.match(line)
-        if match is None:
-            continue
-        h, m, s, ms = (int(match.group(i)) for i in range(1, 5))
-        clock = h * 3600 + m * 60 + s + ms / 1000
-        if clock < previous:  # past midnight
-            clock += 86400
-        task = match.group("task")
-        stages[task] = round(stages.get(task, 0.0) + clock - previous, 1)
-        previous = clock
-    return stages
+def one(applications: int) -> dict[str, Any]:
+    """Run the pipeline flow in this process; each task run's time, from Prefect's own record."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+
+    from flows.pipeline import run_pipeline
+
+    state = run_pipeline(applications=applications, return_state=True)
+    summary = state.result()
+    flow_run_id = state.state_details.flow_run_id
+
+    async def task_times() -> dict[str, float]:
+        async with get_client() as client:
+            runs = [await client.read_flow_run(flow_run_id)]
+            runs += await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id])
+                )
+            )
+            times: dict[str, float] = {}
+            for run in runs:
+                for task in await client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id={"any_": [run.id]})
+                ):
+                    name = task.name.rsplit("-", 1)[0]
+                    times[name] = round(
+                        times.get(name, 0.0) + task.total_run_time.total_seconds(), 1
+                    )
+            return times
+
+    training = summary.get("training") or {}
+    aucs = [m.get("test_auc", 0.0) for m in training.get("candidate_metrics", {}).values()]
+    return {
+        "flow_seconds": summary.get("seconds"),
+        "stages_seconds": asyncio.run(task_times()),
+        "best_test_auc": max(aucs) if aucs else None,
+    }
 
 
 def run(applications: int) -> dict[str, Any]:
+    """One size in a child process with a fresh state folder; its wall time and peak memory."""
+    import json
+
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             k: v
@@ -89,41 +107,30 @@ def run(applications: int) -> dict[str, Any]:
                 "CREDIT_PATHS__STATE_DIR": str(Path(tmp) / "state"),
                 "CREDIT_PATHS__REPORTS_DIR": str(Path(tmp) / "reports"),
                 "PREFECT_HOME": str(Path(tmp) / "prefect"),
-                "PREFECT_LOGGING_LEVEL": "INFO",
             }
         )
-        local = time.localtime()
-        started_clock = local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec
         started = time.perf_counter()
         child = subprocess.Popen(
-            [CLI, "run", "pipeline", "--applications", str(applications)],
+            [sys.executable, __file__, "--one", str(applications)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
             text=True,
         )
         stop, peak = threading.Event(), [0]
         sampler = threading.Thread(target=_peak_rss, args=(child.pid, stop, peak), daemon=True)
         sampler.start()
-        assert child.stdout is not None
-        lines = []
-        for line in child.stdout:
-            lines.append(line.rstrip("\n"))
-            print(line, end="", file=sys.stderr)
-        code = child.wait()
+        out, _ = child.communicate()
         seconds = time.perf_counter() - started
         stop.set()
         sampler.join()
-    if code != 0:
-        raise RuntimeError(f"pipeline at {applications} exited {code}: {lines[-20:]}")
-    aucs = [float(a) for a in AUC.findall("\n".join(lines))]
+    if child.returncode != 0:
+        raise RuntimeError(f"pipeline at {applications} exited {child.returncode}")
     return {
         "applications": applications,
         "seconds": round(seconds, 1),
-        "stages_seconds": _stages(lines, started_clock),
+        **json.loads(out.strip().splitlines()[-1]),
         "peak_rss_gib": round(peak[0] / 2**30, 2),
-        "best_test_auc": max(aucs) if aucs else None,
     }
 
 
@@ -148,4 +155,9 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [100_000, 1_000_000])
+    if sys.argv[1:2] == ["--one"]:
+        import json
+
+        print(json.dumps(one(int(sys.argv[2])), default=str))
+    else:
+        main([int(a) for a in sys.argv[1:]] or [100_000, 1_000_000])
