@@ -107,6 +107,8 @@ def run(applications: int) -> dict[str, Any]:
                 "CREDIT_PATHS__STATE_DIR": str(Path(tmp) / "state"),
                 "CREDIT_PATHS__REPORTS_DIR": str(Path(tmp) / "reports"),
                 "PREFECT_HOME": str(Path(tmp) / "prefect"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1",
             }
         )
         started = time.perf_counter()
