@@ -70,3 +70,18 @@ def user_errors() -> Iterator[None]:
     except (ValueError, LookupError, DatabaseError) as exc:
         # A bad value or a name that does not exist is the caller's to fix (2); an outage is not.
         fail(str(exc), code=1 if isinstance(exc, DatabaseError) else 2)
+
+
+def run_in_foreground(command: list[str], env: dict[str, str]) -> NoReturn:
+    """Run a server until it exits (Ctrl-C stops it too) and exit with its code."""
+    import subprocess
+
+    from credit_risk.environment import PROJECT_ROOT
+
+    child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        child.terminate()
+        code = child.wait()
+    raise typer.Exit(code)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.common import fail, runtime_from, settings_from
+from cli.common import fail, run_in_foreground, runtime_from, settings_from
 from credit_risk.addresses import is_loopback
 from credit_risk.environment import PROJECT_ROOT
 
@@ -59,10 +58,4 @@ def console(
         {"CREDIT_DATABASE__DSN": runtime.dsn, "CREDIT_MLFLOW__TRACKING_URI": runtime.mlflow_uri}
     )
     typer.echo(f"console on http://{host}:{port} (scoring service: {settings.serving.port})")
-    child = subprocess.Popen(streamlit_command(host, port), env=env, cwd=PROJECT_ROOT)
-    try:
-        code = child.wait()
-    except KeyboardInterrupt:
-        child.terminate()
-        code = child.wait()
-    raise typer.Exit(code)
+    run_in_foreground(streamlit_command(host, port), env)

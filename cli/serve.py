@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,9 +10,8 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
-from cli.common import fail, runtime_from, settings_from, user_errors
+from cli.common import fail, run_in_foreground, runtime_from, settings_from, user_errors
 from credit_risk.addresses import is_loopback
-from credit_risk.environment import PROJECT_ROOT
 
 SERVICE = "serving.service:CreditRiskService"
 PROFILED_SERVICE = "serving.profiled_service:ProfiledModelService"
@@ -84,13 +82,7 @@ def serve(
     command = [str(bentoml), "serve", service, "--host", host, "--port", str(port)]
     schema = "its own features" if service == PROFILED_SERVICE else "the feature contract"
     typer.echo(f"serving {model_name}@champion ({schema}) on http://{host}:{port}")
-    child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
-    try:
-        code = child.wait()
-    except KeyboardInterrupt:
-        child.terminate()
-        code = child.wait()
-    raise typer.Exit(code)
+    run_in_foreground(command, env)
 
 
 def _service_for(model_name: str) -> str:

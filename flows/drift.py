@@ -240,11 +240,7 @@ def check_drift(
             logger.info("batch %s: %s", selection.batch, "built" if built else "features current")
         current = load_current_rows(database, selection, champion, scorer, rows)
     except NoCurrentDataError as exc:
-        # Nothing to compare is an answer, not a failure: a quiet night must not page anyone.
-        logger.warning("nothing to check: %s", exc)
-        return Completed(
-            message=str(exc)[:500], name="No data", data={"status": "no_data", "message": str(exc)}
-        )
+        return no_data(exc)
     reference = load_reference_rows(database, champion, scorer, rows)
     folder = run_folder(
         settings.reports_dir, name, champion.version, f"{started_at:%Y%m%dT%H%M%SZ}"
@@ -272,19 +268,44 @@ def check_drift(
         report_path=folder / PAGE,
         alert_since=alert_since(database, name, [a.name for a in alerts]),
     )
-    if alerts and m.webhook_url:
+    return conclude(database, summary, settings, folder, fail_on_alert, started)
+
+
+def no_data(exc: Exception) -> State[Any]:
+    """Nothing to compare is an answer, not a failure: a quiet night must not page anyone."""
+    get_run_logger().warning("nothing to check: %s", exc)
+    return Completed(
+        message=str(exc)[:500], name="No data", data={"status": "no_data", "message": str(exc)}
+    )
+
+
+def conclude(
+    database: str,
+    summary: Summary,
+    settings: Settings,
+    folder: Path,
+    fail_on_alert: bool | None,
+    started: float,
+) -> dict[str, Any] | State[Any]:
+    """Notify, record and publish a run; its summary, or an Alerting state, or a failure."""
+    m = settings.monitoring
+    if summary.alerts and m.webhook_url:
         summary.webhook = notify(summary, m.webhook_url, m.webhook_timeout_seconds)
     record(database, summary, settings, folder)
     publish_summary(summary)
+    logger = get_run_logger()
     logger.info("%s (%.1f s)", summary.headline(), time.perf_counter() - started)
     result = summary.to_dict()
-    if not alerts:
+    if not summary.alerts:
         return result
     message = "\n".join(
-        [summary.headline(), *[f"- {a.message}" for a in alerts], f"Report: {summary.report_path}"]
+        [
+            summary.headline(),
+            *[f"- {a.message}" for a in summary.alerts],
+            f"Report: {summary.report_path}",
+        ]
     )
-    fail = m.fail_on_alert if fail_on_alert is None else fail_on_alert
-    if fail:
+    if m.fail_on_alert if fail_on_alert is None else fail_on_alert:
         raise DriftAlertError(message)
     logger.warning(message)
     return Completed(message=summary.headline()[:500], name="Alerting", data=result)

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import State, flow, get_run_logger
-from prefect.states import Completed
 from pydantic import SecretStr
 
 from credit_risk.database import flow_dsn
 from credit_risk.settings import Settings
-from flows.drift import DriftAlertError, publish_summary, record
+from flows.drift import conclude, no_data
 
 __all__ = ["check_model_drift"]
 
@@ -87,10 +86,7 @@ def check_model_drift(
             assert selection is not None
             current = current_from_log(database, champion, selection, rows)
     except NoCurrentDataError as exc:
-        logger.warning("nothing to check: %s", exc)
-        return Completed(
-            message=str(exc)[:500], name="No data", data={"status": "no_data", "message": str(exc)}
-        )
+        return no_data(exc)
     reference, reference_total = reference_rows(database, champion, rows)
     logger.info(
         "%s v%s: %d current rows (%s) against %d of %d rows of %s",
@@ -145,16 +141,4 @@ def check_model_drift(
         report_path=folder / PAGE,
         alert_since=alert_since(database, model_name, [a.name for a in alerts]),
     )
-    record(database, summary, settings, folder)
-    publish_summary(summary)
-    logger.info("%s (%.1f s)", summary.headline(), time.perf_counter() - started)
-    result = summary.to_dict()
-    if not alerts:
-        return result
-    message = "\n".join(
-        [summary.headline(), *[f"- {a.message}" for a in alerts], f"Report: {summary.report_path}"]
-    )
-    if m.fail_on_alert if fail_on_alert is None else fail_on_alert:
-        raise DriftAlertError(message)
-    logger.warning(message)
-    return Completed(message=summary.headline()[:500], name="Alerting", data=result)
+    return conclude(database, summary, settings, folder, fail_on_alert, started)

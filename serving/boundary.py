@@ -36,6 +36,7 @@ __all__ = [
     "BodyLimitsMiddleware",
     "InFlightLimitMiddleware",
     "UnavailableMiddleware",
+    "add_boundary",
     "is_open",
     "serving_settings",
 ]
@@ -266,3 +267,17 @@ class UnavailableMiddleware:
                 await send(message)
 
         await self.app(scope, receive, explained)
+
+
+def add_boundary(service: Any) -> None:
+    """Wrap a BentoML service in the boundary, outermost first, with the completed /docs.json."""
+    from serving.openapi import OpenApiMiddleware
+
+    for middleware in (
+        ApiKeyMiddleware,
+        UnavailableMiddleware,
+        BodyLimitsMiddleware,
+        InFlightLimitMiddleware,
+        OpenApiMiddleware,
+    ):
+        service.add_asgi_middleware(middleware)

@@ -26,15 +26,12 @@ from pydantic import BaseModel
 from credit_risk.artifact.feature_profile import FeatureProfile
 from serving.boundary import (
     PROTECTED_ROUTES,
-    ApiKeyMiddleware,
-    BodyLimitsMiddleware,
-    InFlightLimitMiddleware,
-    UnavailableMiddleware,
+    add_boundary,
     serving_settings,
 )
 from serving.champion import LoadedModel, load_profiled
 from serving.log_redaction import install as install_log_filter
-from serving.openapi import OpenApiMiddleware, document_models
+from serving.openapi import document_models
 from serving.profiled_schemas import (
     ProfiledBatchResponse,
     ProfiledModelInfo,
@@ -171,11 +168,4 @@ class ProfiledModelService:
         self.decision_log.close()
 
 
-for middleware in (
-    ApiKeyMiddleware,
-    UnavailableMiddleware,
-    BodyLimitsMiddleware,
-    InFlightLimitMiddleware,
-    OpenApiMiddleware,
-):
-    ProfiledModelService.add_asgi_middleware(middleware)  # type: ignore[attr-defined]
+add_boundary(ProfiledModelService)

@@ -43,14 +43,10 @@ import bentoml
 from serving.boundary import (
     PROTECTED_ROUTES,
     UNAVAILABLE_MESSAGE,
-    ApiKeyMiddleware,
-    BodyLimitsMiddleware,
-    InFlightLimitMiddleware,
-    UnavailableMiddleware,
+    add_boundary,
     serving_settings,
 )
 from serving.log_redaction import install as install_log_filter
-from serving.openapi import OpenApiMiddleware
 from serving.schemas import (
     Application,
     BatchRequest,
@@ -302,12 +298,4 @@ def _unavailable() -> Exception:
     return ServiceUnavailable(UNAVAILABLE_MESSAGE)
 
 
-for middleware in (
-    ApiKeyMiddleware,
-    UnavailableMiddleware,
-    BodyLimitsMiddleware,
-    InFlightLimitMiddleware,
-    OpenApiMiddleware,
-):
-    # @bentoml.service made the class a bentoml.Service; its decorators are untyped.
-    CreditRiskService.add_asgi_middleware(middleware)  # type: ignore[attr-defined]
+add_boundary(CreditRiskService)
