@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
 import pandas as pd
+
+from monitoring.frames import read_frame, relation_exists
 
 __all__ = ["BookUnavailableError", "book_frames"]
 
@@ -26,34 +28,17 @@ class BookUnavailableError(RuntimeError):
 
 
 def book_frames(dsn: str) -> dict[str, pd.DataFrame]:
-    """Every Portfolio table, by name; a clear error when the marts were never built."""
-    from credit_risk.database import connect
-
-    frames: dict[str, pd.DataFrame] = {}
-    with connect(dsn) as conn:
-        missing = [
-            table
-            for table in ("portfolio_summary", "portfolio_concentration")
-            if conn.execute("select to_regclass(%s)", (f"marts.{table}",)).fetchone() == (None,)
-        ]
-        if missing:
+    """Every Portfolio table, by name (numeric columns as floats, for the charts); a clear
+    error when the marts were never built."""
+    for table in ("marts.portfolio_summary", "marts.portfolio_concentration"):
+        if not relation_exists(dsn, table):
             raise BookUnavailableError(
-                f"marts.{missing[0]} does not exist: build the features first "
+                f"{table} does not exist: build the features first "
                 "('credit-risk run pipeline', or 'make demo')"
             )
-        for name, sql in QUERIES.items():
-            cur = conn.execute(sql)
-            columns = [d.name for d in cur.description or ()]
-            frames[name] = pd.DataFrame(cur.fetchall(), columns=columns)
+    frames = {name: read_frame(dsn, sql) for name, sql in QUERIES.items()}
     for frame in frames.values():
         for column in frame.columns:
-            if frame[column].dtype == object and _decimal(frame[column]):
+            if any(isinstance(v, Decimal) for v in frame[column].head(1)):
                 frame[column] = frame[column].astype(float)
     return frames
-
-
-def _decimal(values: pd.Series) -> bool:
-    from decimal import Decimal
-
-    first: Any = next((v for v in values if v is not None), None)
-    return isinstance(first, Decimal)

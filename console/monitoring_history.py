@@ -6,18 +6,15 @@ from typing import Any
 
 import pandas as pd
 
+from monitoring.frames import read_frame, relation_exists
+
 __all__ = ["latest_alerts", "run_history"]
 
 
-def _frame(dsn: str, sql: str, params: tuple[Any, ...]) -> pd.DataFrame:
-    from credit_risk.database import connect
-
-    with connect(dsn) as conn:
-        if conn.execute("select to_regclass('monitoring.monitoring_runs')").fetchone() == (None,):
-            return pd.DataFrame()
-        cur = conn.execute(sql, params)
-        columns = [d.name for d in cur.description or ()]
-        return pd.DataFrame(cur.fetchall(), columns=columns)
+def _frame(dsn: str, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    if not relation_exists(dsn, "monitoring.monitoring_runs"):
+        return pd.DataFrame()
+    return read_frame(dsn, sql, params)
 
 
 def run_history(dsn: str, model_name: str, limit: int = 200) -> pd.DataFrame:
@@ -29,11 +26,11 @@ def run_history(dsn: str, model_name: str, limit: int = 200) -> pd.DataFrame:
             score_psi, drifted_share, auc, ks, npa_ratio, default_rate, report_path,
             mlflow_run_id
         from monitoring.monitoring_runs
-        where model_name = %s
+        where model_name = %(model)s
         order by started_at desc
-        limit %s
+        limit %(limit)s
         """,
-        (model_name, limit),
+        {"model": model_name, "limit": limit},
     )
 
 
@@ -46,9 +43,9 @@ def latest_alerts(dsn: str, model_name: str) -> pd.DataFrame:
         from monitoring.alerts as a
         where a.run_id = (
             select id from monitoring.monitoring_runs
-            where model_name = %s order by started_at desc limit 1
+            where model_name = %(model)s order by started_at desc limit 1
         )
         order by a.id
         """,
-        (model_name,),
+        {"model": model_name},
     )

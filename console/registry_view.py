@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
@@ -28,17 +27,14 @@ def model_versions(model_name: str) -> list[VersionView]:
     """The champion and challenger (when there is one), with run metrics and gate tags."""
     from mlflow import MlflowClient
 
-    from credit_risk.model_registry import CHALLENGER, CHAMPION, is_missing
+    from credit_risk.model_registry import CHALLENGER, CHAMPION, version_by_alias
 
     client = MlflowClient()
     views = []
     for alias in (CHAMPION, CHALLENGER):
-        try:
-            mv = client.get_model_version_by_alias(model_name, alias)
-        except Exception as exc:  # no such alias, or no such model yet
-            if is_missing(exc) or "alias" in str(exc).lower():
-                continue
-            raise
+        mv = version_by_alias(client, model_name, alias)
+        if mv is None:
+            continue
         run = client.get_run(mv.run_id) if mv.run_id else None
         metrics = dict(run.data.metrics) if run else {}
         views.append(
@@ -60,20 +56,19 @@ def model_versions(model_name: str) -> list[VersionView]:
 
 def promotion_history(dsn: str, model_name: str, limit: int = 50) -> pd.DataFrame:
     """The latest promotion-log entries of the model, newest first."""
-    from credit_risk.database import connect
+    from monitoring.frames import read_frame, relation_exists
 
-    sql = """
+    if not relation_exists(dsn, "governance.promotion_log"):
+        return pd.DataFrame()
+    return read_frame(
+        dsn,
+        """
         select decided_at, action, actor, reason, challenger_version,
             previous_champion_version, new_champion_version
         from governance.promotion_log
-        where model_name = %s
+        where model_name = %(model)s
         order by decided_at desc, id desc
-        limit %s
-    """
-    with connect(dsn) as conn:
-        if conn.execute("select to_regclass('governance.promotion_log')").fetchone() == (None,):
-            return pd.DataFrame()
-        cur = conn.execute(sql, (model_name, limit))
-        columns = [d.name for d in cur.description or ()]
-        rows: list[Any] = cur.fetchall()
-    return pd.DataFrame(rows, columns=columns)
+        limit %(limit)s
+        """,
+        {"model": model_name, "limit": limit},
+    )

@@ -23,6 +23,7 @@ __all__ = [
     "is_missing",
     "registered_names",
     "require_champion",
+    "version_by_alias",
 ]
 
 DEFAULT_MODEL = "credit-risk"
@@ -41,10 +42,15 @@ def is_missing(exc: Exception) -> bool:
 
 def champion_version(client: MlflowClient, model_name: str) -> ModelVersion | None:
     """The version holding the `champion` alias, or None while there is none."""
+    return version_by_alias(client, model_name, CHAMPION)
+
+
+def version_by_alias(client: MlflowClient, model_name: str, alias: str) -> ModelVersion | None:
+    """The version holding `alias`, or None while none does (or the model does not exist)."""
     from mlflow.exceptions import MlflowException
 
     try:
-        return client.get_model_version_by_alias(model_name, CHAMPION)
+        return client.get_model_version_by_alias(model_name, alias)
     except MlflowException as exc:
         if is_missing(exc) or "alias" in str(exc).lower():
             return None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitoring.frames import FEATURE_COLUMNS, read_frame, sample, typed
+from monitoring.frames import FEATURE_COLUMNS, read_frame, relation_exists, sample, typed
 from monitoring.window import Selection
 
 __all__ = [
@@ -72,11 +72,6 @@ def _window_clause(column: str, selection: Selection) -> tuple[str, dict[str, ob
     return " and ".join(parts), params
 
 
-def _exists(dsn: str, relation: str) -> bool:
-    found = read_frame(dsn, "select to_regclass(%(name)s) is not null as found", {"name": relation})
-    return bool(found.iloc[0, 0])
-
-
 def scored_rows(
     dsn: str,
     selection: Selection,
@@ -86,7 +81,7 @@ def scored_rows(
 ) -> tuple[pd.DataFrame, int]:
     """A sample of one model's logged decisions in the window (its `columns` as logged, the
     logged probability and the labels where known) and how many the window held."""
-    if not _exists(dsn, "serving.scoring_log"):
+    if not relation_exists(dsn, "serving.scoring_log"):
         raise NoCurrentDataError(
             "serving.scoring_log does not exist: nothing has been scored yet. Start the service "
             "(credit-risk serve) or monitor a named batch with --batch"
@@ -109,7 +104,7 @@ def scored_rows(
     # Sampling in SQL keeps a 1M-row window cheap: only the sampled rows' features are decoded,
     # and only they are looked up in the labels (one index probe each).
     fraction = min(1.0, 1.2 * sample_rows / total)
-    if _exists(dsn, "marts.application_labels"):
+    if relation_exists(dsn, "marts.application_labels"):
         labels = "l.is_mature, l.is_default, l.disbursed_on"
         join = "left join marts.application_labels as l on l.application_id = s.label_key"
     else:
@@ -156,7 +151,7 @@ def _scoring_log(
 
 def batch_is_built(dsn: str, batch: str) -> bool:
     """The batch's features exist and were built after its raw schema was last loaded."""
-    return _exists(dsn, f"{batch}_marts.application_features") and _exists(
+    return relation_exists(dsn, f"{batch}_marts.application_features") and relation_exists(
         dsn, f"{batch}_staging.stg_raw__applications"
     )
 
@@ -165,7 +160,7 @@ def build_batch(dsn: str, batch: str, target_path: Path | None = None) -> float:
     """dbt build of the batch's raw schema into <batch>_staging / _intermediate / _marts."""
     from credit_risk.feature_build import build_features
 
-    if not _exists(dsn, f"{batch}.applications"):
+    if not relation_exists(dsn, f"{batch}.applications"):
         # A wrong name, not an empty window: this is the caller's error to fix.
         raise ValueError(
             f"batch {batch}: schema {batch} has no applications table. Generate it first, e.g. "

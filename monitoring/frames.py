@@ -14,6 +14,7 @@ __all__ = [
     "categorical_columns",
     "numeric_columns",
     "read_frame",
+    "relation_exists",
     "sample",
     "typed",
 ]
@@ -39,6 +40,12 @@ def read_frame(dsn: str, sql: str, params: dict[str, Any] | None = None) -> pd.D
         cur.execute(sql, params or {})
         columns = [d.name for d in cur.description or ()]
         return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def relation_exists(dsn: str, relation: str) -> bool:
+    """Whether a table or view ("schema.name") exists."""
+    found = read_frame(dsn, "select to_regclass(%(name)s) is not null", {"name": relation})
+    return bool(found.iloc[0, 0])
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from monitoring.frames import read_frame
+from monitoring.frames import read_frame, relation_exists
 
 __all__ = ["PortfolioHealth", "portfolio_health"]
 
@@ -48,10 +48,7 @@ def _number(value: Any) -> float | None:
 
 def portfolio_health(dsn: str, schema: str = "marts") -> PortfolioHealth:
     """Read portfolio_summary, npa_class_shares and loans_with_consecutive_late_payments."""
-    exists = read_frame(
-        dsn, "select to_regclass(%(t)s) is not null", {"t": f"{schema}.portfolio_summary"}
-    )
-    if not bool(exists.iloc[0, 0]):
+    if not relation_exists(dsn, f"{schema}.portfolio_summary"):
         return PortfolioHealth(
             schema, False, f"{schema}.portfolio_summary does not exist; build the features first"
         )

@@ -10,7 +10,6 @@ with the model's DriftColumns.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,8 @@ import pandas as pd
 from credit_risk.artifact.feature_profile import FeatureProfile
 from monitoring.current import Current, NoCurrentDataError, scored_rows
 from monitoring.drift import SCORE_COLUMN, DriftColumns
-from monitoring.frames import read_frame, sample
+from monitoring.frames import read_frame, relation_exists, sample
+from serving.table_scoring import parse_table
 
 if TYPE_CHECKING:
     from credit_risk.artifact.scoring_model import CreditRiskModel
@@ -36,8 +36,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\.[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -113,12 +111,10 @@ def _scored(frame: pd.DataFrame, champion: ProfiledChampion) -> pd.DataFrame:
 
 
 def _read_table(dsn: str, table: str, option: str) -> pd.DataFrame:
-    if not _TABLE.match(table):
-        raise ValueError(f"{option} {table!r}: give SCHEMA.TABLE, each a plain identifier")
-    found = read_frame(dsn, "select to_regclass(%(t)s) is not null", {"t": table})
-    if not bool(found.iloc[0, 0]):
+    schema, name = parse_table(table, option)  # plain identifiers: safe in the SQL below
+    if not relation_exists(dsn, table):
         raise ValueError(f"{option} {table}: no such table")
-    return read_frame(dsn, f"select * from {table}")
+    return read_frame(dsn, f"select * from {schema}.{name}")
 
 
 def reference_rows(
