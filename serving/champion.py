@@ -100,6 +100,20 @@ class LoadedModel:
     def scaling(self) -> ScoreScaling:
         return ScoreScaling.from_dict(self.model.scaling)
 
+    def version_info(self) -> dict[str, Any]:
+        """The fields of /model_info that any model has (serving.schemas.VersionInfo)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "candidate": self.model.candidate,
+            "run_id": self.run_id,
+            "created_at": self.created_at,
+            "threshold": self.threshold,
+            "score_scaling": dict(self.model.scaling),
+            "metrics": self.metrics,
+            "loaded_at": self.loaded_at,
+        }
+
     def score(self, rows: Sequence[Mapping[str, Any]], threads: int = 1) -> Scored:
         """Calibrated PD and raw-margin contributions for feature rows (see serving.request_features).
 

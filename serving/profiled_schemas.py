@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from credit_risk.artifact.feature_profile import FeatureProfile, FieldProfile
-from serving.schemas import MAX_BATCH, Decision, Reason
+from serving.schemas import MAX_BATCH, Decided, VersionInfo
 
 __all__ = [
     "ProfiledBatchResponse",
@@ -103,19 +103,7 @@ def batch_request_model(application: type[BaseModel], title: str) -> type[BaseMo
     return model
 
 
-class ProfiledScoreResponse(BaseModel):
-    decision_id: str = Field(description="Unique id of this decision, as stored in the log.")
-    application_id: str = Field(description="The caller's id, or the generated one.")
-    probability: float = Field(ge=0, le=1, description="Calibrated probability of default.")
-    credit_score: int = Field(ge=300, le=850, description="300-850, higher is safer.")
-    risk_band: str = Field(description="very_low, low, medium, high or very_high.")
-    decision: Decision = Field(description="reject when probability ≥ threshold.")
-    threshold: float = Field(description="The champion's cost-optimal probability cut-off.")
-    model_version: int = Field(description="Registered model version that scored this.")
-    reasons: Annotated[list[Reason], Field(max_length=4)] = Field(
-        description="The principal reasons, largest first: the model's own features whose "
-        "contribution sits above that of the applicants at the cut-off."
-    )
+class ProfiledScoreResponse(Decided):
     scored_at: datetime = Field(description="When the score was computed (UTC).")
 
 
@@ -123,15 +111,7 @@ class ProfiledBatchResponse(BaseModel):
     results: list[ProfiledScoreResponse] = Field(description="One result per application.")
 
 
-class ProfiledModelInfo(BaseModel):
-    name: str = Field(description="Registered model name.")
-    version: int = Field(description="Version holding the champion alias.")
-    candidate: str = Field(description="Which candidate algorithm it is.")
-    run_id: str
-    created_at: datetime | None = Field(description="When the version was registered.")
-    threshold: float
-    score_scaling: dict[str, float]
-    metrics: dict[str, float] = Field(description="The training run's metrics (test_auc, ...).")
+class ProfiledModelInfo(VersionInfo):
     features: list[dict[str, Any]] = Field(
         description="Each feature as training saw it: kind, range, categories, nullable."
     )

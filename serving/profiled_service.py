@@ -150,16 +150,7 @@ class ProfiledModelService:
         loaded = self.champion.current
         profile = loaded.profile or PROFILE
         return ProfiledModelInfo(
-            name=loaded.name,
-            version=loaded.version,
-            candidate=loaded.model.candidate,
-            run_id=loaded.run_id,
-            created_at=loaded.created_at,
-            threshold=loaded.threshold,
-            score_scaling=dict(loaded.model.scaling),
-            metrics=loaded.metrics,
-            features=[f.to_dict() for f in profile.fields],
-            loaded_at=loaded.loaded_at,
+            **loaded.version_info(), features=[f.to_dict() for f in profile.fields]
         )
 
     @bentoml.on_shutdown

@@ -30,12 +30,14 @@ __all__ = [
     "BatchResponse",
     "BureauReport",
     "Contribution",
+    "Decided",
     "Explanation",
     "FeatureSources",
     "KeyFactors",
     "ModelInfo",
     "Reason",
     "ScoreResponse",
+    "VersionInfo",
 ]
 
 MAX_BATCH = 1000
@@ -322,7 +324,9 @@ class KeyFactors(BaseModel):
     monthly_income: float = Field(description="Stated gross monthly income.")
 
 
-class ScoreResponse(BaseModel):
+class Decided(BaseModel):
+    """What every decision says, whichever model made it."""
+
     decision_id: str = Field(
         description="Unique id of this decision, as stored in the decision log: quote it in "
         "an adverse-action notice or a dispute."
@@ -338,6 +342,9 @@ class ScoreResponse(BaseModel):
         description="The principal reasons, largest first: one to four on every rejection, "
         "measured against the applicants at the cut-off; may be empty on an approval."
     )
+
+
+class ScoreResponse(Decided):
     bureau_score: int | None = Field(
         description="The credit bureau score used in this decision, if any (FCRA 615)."
     )
@@ -361,7 +368,9 @@ class Explanation(BaseModel):
     )
 
 
-class ModelInfo(BaseModel):
+class VersionInfo(BaseModel):
+    """Which version is serving, whichever model it is."""
+
     name: str = Field(description="Registered model name.")
     version: int = Field(description="Version holding the champion alias.")
     candidate: str = Field(description="Which candidate algorithm it is.")
@@ -370,5 +379,8 @@ class ModelInfo(BaseModel):
     threshold: float
     score_scaling: dict[str, float]
     metrics: dict[str, float] = Field(description="The training run's metrics (test_auc, ...).")
+
+
+class ModelInfo(VersionInfo):
     features: list[str]
     loaded_at: datetime = Field(description="When this service loaded the version.")

@@ -259,18 +259,7 @@ class CreditRiskService:
     def model_info(self) -> ModelInfo:
         """Which champion is serving: version, candidate, run metrics, threshold, scaling."""
         loaded = self.champion.current
-        return ModelInfo(
-            name=loaded.name,
-            version=loaded.version,
-            candidate=loaded.model.candidate,
-            run_id=loaded.run_id,
-            created_at=loaded.created_at,
-            threshold=loaded.threshold,
-            score_scaling=dict(loaded.model.scaling),
-            metrics=loaded.metrics,
-            features=list(loaded.model.features),
-            loaded_at=loaded.loaded_at,
-        )
+        return ModelInfo(**loaded.version_info(), features=list(loaded.model.features))
 
     @bentoml.on_shutdown
     def shutdown(self) -> None:
