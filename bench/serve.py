@@ -77,6 +77,14 @@ NOTES = [
 ]
 
 
+def _own_cpu_seconds() -> float:
+    """User and system CPU this process has used so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def drive(url: str, body: dict[str, Any], concurrency: int, requests: int) -> dict[str, Any]:
     """Send `requests` POSTs from `concurrency` concurrent clients; latency percentiles in ms.
 
@@ -84,8 +92,6 @@ def drive(url: str, body: dict[str, Any], concurrency: int, requests: int) -> di
     httpx's AsyncClient cost 1.6-5 ms at concurrency 32-64 on this machine and became the
     bottleneck it was meant to measure. The client's own CPU is reported with the figures.
     """
-    import resource
-
     import aiohttp
     import numpy as np
 
@@ -117,12 +123,9 @@ def drive(url: str, body: dict[str, Any], concurrency: int, requests: int) -> di
             return time.perf_counter() - started
 
     load = os.getloadavg()[0]
-    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = _own_cpu_seconds()
     elapsed = asyncio.run(run())
-    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-    client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
-        cpu_after.ru_stime - cpu_before.ru_stime
-    )
+    client_cpu = _own_cpu_seconds() - cpu_before
     ms = np.asarray(latencies) * 1000
     return {
         "requests": requests,
@@ -143,8 +146,6 @@ def drive_open(url: str, body: dict[str, Any], rate: float, seconds: float) -> d
     latency is counted from that scheduled time, so a server (or client) that falls behind
     shows it in the percentiles rather than hiding it by sending less (coordinated omission).
     """
-    import resource
-
     import aiohttp
     import numpy as np
 
@@ -188,12 +189,9 @@ def drive_open(url: str, body: dict[str, Any], rate: float, seconds: float) -> d
             return loop.time() - start
 
     load = os.getloadavg()[0]
-    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = _own_cpu_seconds()
     elapsed = asyncio.run(run())
-    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-    client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
-        cpu_after.ru_stime - cpu_before.ru_stime
-    )
+    client_cpu = _own_cpu_seconds() - cpu_before
     ms = np.asarray(latencies or [float("nan")]) * 1000
     return {
         "offered_per_second": rate,

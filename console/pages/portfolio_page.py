@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +15,18 @@ from console.context import page_context
 @st.cache_data(ttl=60, show_spinner="Reading the marts")
 def _frames(dsn: str) -> dict[str, pd.DataFrame]:
     return book_frames(dsn)
+
+
+def _against_limit(column: Any, label: str, value: float, limit: float, help: str) -> None:
+    """A rate, and whether it is above its limit (red) or within it."""
+    above = value > limit
+    column.metric(
+        label,
+        f"{value:.2%}",
+        delta=f"{'above' if above else 'within'} the {limit:.0%} limit",
+        delta_color="inverse" if above else "off",
+        help=help,
+    )
 
 
 context = page_context()
@@ -33,19 +47,15 @@ row[2].metric("Outstanding principal", f"{float(summary['outstanding_principal']
 row[3].metric("Approval rate", f"{float(summary['approval_rate']):.1%}")
 health = st.columns(3)
 npa, default = float(summary["npa_ratio"]), float(summary["default_rate"])
-health[0].metric(
+_against_limit(
+    health[0],
     "NPA ratio",
-    f"{npa:.2%}",
-    delta=f"{'above' if npa > npa_limit else 'within'} the {npa_limit:.0%} limit",
-    delta_color="inverse" if npa > npa_limit else "off",
-    help="NPA principal / outstanding principal (RBI: over 90 days past due)",
+    npa,
+    npa_limit,
+    "NPA principal / outstanding principal (RBI: over 90 days past due)",
 )
-health[1].metric(
-    "Default rate",
-    f"{default:.2%}",
-    delta=f"{'above' if default > default_limit else 'within'} the {default_limit:.0%} limit",
-    delta_color="inverse" if default > default_limit else "off",
-    help="Defaulted or written-off loans / all loans",
+_against_limit(
+    health[1], "Default rate", default, default_limit, "Defaulted or written-off loans / all loans"
 )
 health[2].metric("On-time EMI share", f"{float(summary['on_time_emi_share']):.1%}")
 

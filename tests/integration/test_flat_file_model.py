@@ -68,6 +68,16 @@ class FlatModel:
     table: str
     run_id: str
 
+    def cli_env(self, work: Path) -> dict[str, str]:
+        """The CLI's settings for this model's database and store, its files under `work`."""
+        return {
+            "CREDIT_DATABASE__DSN": self.dsn,
+            "CREDIT_MLFLOW__TRACKING_URI": self.tracking_uri,
+            "CREDIT_PATHS__STATE_DIR": str(work / "state"),
+            "CREDIT_PATHS__REPORTS_DIR": str(work / "reports"),
+            "PREFECT_API_URL": shared_prefect_api(),
+        }
+
 
 @pytest.fixture(scope="module")
 def flat_model(
@@ -242,13 +252,7 @@ def test_the_models_logged_decisions_are_monitored(
             "select count(*) from serving.scoring_log where model_name = %s", (flat_model.name,)
         ).fetchone()
     assert logged is not None and logged[0] >= 5
-    env = {
-        "CREDIT_DATABASE__DSN": flat_model.dsn,
-        "CREDIT_MLFLOW__TRACKING_URI": flat_model.tracking_uri,
-        "CREDIT_PATHS__STATE_DIR": str(tmp_path / "state"),
-        "CREDIT_PATHS__REPORTS_DIR": str(tmp_path / "reports"),
-        "PREFECT_API_URL": shared_prefect_api(),
-    }
+    env = flat_model.cli_env(tmp_path)
     out = tmp_path / "summary.json"
     result = CliRunner().invoke(
         app,
@@ -300,13 +304,7 @@ def test_a_table_of_new_rows_is_scored_and_monitored(flat_model: FlatModel, tmp_
     )
     new.loc[0, "region"] = "mars"  # a level the model never saw: refused, named, not scored
     replace_table(flat_model.dsn, new, "intake", "new_applications")
-    env = {
-        "CREDIT_DATABASE__DSN": flat_model.dsn,
-        "CREDIT_MLFLOW__TRACKING_URI": flat_model.tracking_uri,
-        "CREDIT_PATHS__STATE_DIR": str(tmp_path / "state"),
-        "CREDIT_PATHS__REPORTS_DIR": str(tmp_path / "reports"),
-        "PREFECT_API_URL": shared_prefect_api(),
-    }
+    env = flat_model.cli_env(tmp_path)
     runner = CliRunner()
     scored = runner.invoke(
         app,
@@ -370,12 +368,7 @@ def test_a_table_of_new_rows_is_scored_and_monitored(flat_model: FlatModel, tmp_
 def test_bad_table_arguments_are_named(
     flat_model: FlatModel, tmp_path: Path, prefect_harness: None
 ) -> None:
-    env = {
-        "CREDIT_DATABASE__DSN": flat_model.dsn,
-        "CREDIT_MLFLOW__TRACKING_URI": flat_model.tracking_uri,
-        "CREDIT_PATHS__STATE_DIR": str(tmp_path / "state"),
-        "PREFECT_API_URL": shared_prefect_api(),
-    }
+    env = flat_model.cli_env(tmp_path)
     runner = CliRunner()
     missing = runner.invoke(
         app,
