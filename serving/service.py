@@ -20,6 +20,9 @@ A request with a customer_id whose features cannot be read (database down, mart 
 a 503 with Retry-After, never scored as a stranger: a known customer's history or bureau report
 would change the decision. Requests without a customer_id are scored meanwhile.
 
+/score, the hot route, is answered by serving.direct_route inside the same boundary, without
+BentoML's per-request machinery, with the same request model, errors and response bytes.
+
 Concurrent /score requests are scored together (serving.microbatch): the requests that arrive
 while one booster call runs share the next, with the same numbers each would get alone.
 /metrics shows the batch sizes (credit_risk_score_micro_batch_size).
@@ -33,18 +36,24 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import anyio
 import anyio.to_thread
 import bentoml
+from bentoml.exceptions import ServiceUnavailable
 
 from serving.boundary import (
     PROTECTED_ROUTES,
     UNAVAILABLE_MESSAGE,
     add_boundary,
     serving_settings,
+)
+from serving.direct_route import (
+    CLIENT_CLOSED_REQUEST,
+    UnavailableError,
+    answer_directly,
 )
 from serving.log_redaction import install as install_log_filter
 from serving.schemas import (
@@ -66,7 +75,6 @@ __all__ = ["CreditRiskService", "serving_settings", "workers_from_env"]
 log = logging.getLogger(__name__)
 
 WORKERS_ENV = "CREDIT_SERVING__WORKERS"
-CLIENT_CLOSED_REQUEST = 499
 Result = TypeVar("Result")
 
 
@@ -137,6 +145,7 @@ class CreditRiskService:
         self._work_limiter = anyio.CapacityLimiter(1)
         self.champion.start()
         settle_heap()
+        SCORE_ROUTE.bind(self._score_direct)
 
     def _score(
         self, loaded: LoadedModel, apps: list[Application]
@@ -201,13 +210,26 @@ class CreditRiskService:
         """CPU work off the event loop, one request at a time, as BentoML runs a sync API."""
         return await anyio.to_thread.run_sync(work, limiter=self._work_limiter)
 
+    async def _score_direct(
+        self, app: Application, client_gone: Callable[[], Awaitable[bool]]
+    ) -> bytes | None:
+        """/score as serving.direct_route answers it: the response body, None if nobody waits."""
+        try:
+            # Concurrent requests are scored together (serving.microbatch); a request's numbers
+            # do not depend on which others share its batch.
+            decided = await self.batcher(app)
+        except ServiceUnavailable as exc:
+            raise UnavailableError(str(exc)) from exc
+        if await client_gone():
+            return None
+        self._log([app], [decided.result], [decided.features], "score")
+        return ScoreResponse(**decided.result).model_dump_json().encode()
+
     @bentoml.api(input_spec=Application)
     async def score(self, ctx: bentoml.Context, **application: Any) -> ScoreResponse:
         """Score one application: PD, credit score, band, decision and up to four reasons."""
-        if await ctx.request.is_disconnected():
-            return _client_gone(ctx)
-        # Concurrent requests are scored together (serving.microbatch); a request's numbers do
-        # not depend on which others share its batch.
+        # Answered by serving.direct_route once the service has started; this is the route
+        # BentoML documents, and answers only before then.
         app = Application.model_construct(**application)
         decided = await self.batcher(app)
         if await ctx.request.is_disconnected():
@@ -282,9 +304,8 @@ def _client_gone(ctx: bentoml.Context) -> Any:
 
 
 def _unavailable() -> Exception:
-    from bentoml.exceptions import ServiceUnavailable
-
     return ServiceUnavailable(UNAVAILABLE_MESSAGE)
 
 
 add_boundary(CreditRiskService)
+SCORE_ROUTE = answer_directly(CreditRiskService, "score")

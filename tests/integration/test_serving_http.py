@@ -20,6 +20,7 @@ import pytest
 
 from credit_risk.database import connect
 from serving.decision_log import ensure_table
+from serving.schemas import ScoreResponse
 from tests.integration.applications import RISKY, SAFE
 from tests.integration.champion import Champion
 from tests.integration.service import API_KEY, RELOAD_SECONDS, logged_decisions
@@ -96,6 +97,29 @@ def test_bad_input_is_a_400_naming_the_field_without_echoing_values(
     detail = response.json()["detail"]
     assert [(d["loc"][-1], d["type"]) for d in detail] == [(field, error)]
     assert "yacht-xyz" not in response.text and "2000" not in response.text
+
+
+def test_score_answers_as_bentomls_own_routes_do(client: httpx.Client) -> None:
+    """/score is answered without BentoML's request handling (serving.direct_route): its
+    answers must be the ones BentoML gives on /explain, which takes the same request."""
+    bad = {**SAFE, "age_years": 12, "salary": 10}
+    score, explain = client.post("/score", json=bad), client.post("/explain", json=bad)
+    assert score.status_code == explain.status_code == 400
+    assert score.content == explain.content
+    good = client.post("/score", json={**SAFE, "application_id": "same-bytes"})
+    assert good.status_code == 200, good.text
+    assert good.headers["content-type"] == explain.headers["content-type"] == "application/json"
+    assert good.headers["server"] == explain.headers["server"]
+    model = ScoreResponse.model_validate_json(good.content)
+    assert good.content == model.model_dump_json().encode()
+    empty = client.post("/score", content=b"", headers={"content-type": "application/json"})
+    assert (
+        empty.status_code == 400
+        and empty.content
+        == client.post(
+            "/explain", content=b"", headers={"content-type": "application/json"}
+        ).content
+    )
 
 
 def test_the_server_log_names_the_field_but_never_the_submitted_value(
