@@ -25,7 +25,7 @@ A row the table refuses (a value out of range, a character PostgreSQL cannot sto
 aside in `serving.scoring_log_rejected` (rejected_at, error, the row as JSON text) and the rest
 of its batch is written: one bad row never stops the log.
 
-Requests only append to an in-memory buffer; a worker thread copies it to the table every
+Requests only append to an in-memory buffer; a worker thread encodes and copies it to the table every
 FLUSH_SECONDS or FLUSH_ROWS rows, whichever comes first, so logging adds no request latency.
 Rows go through a session-local staging table and `on conflict (decision_id) do nothing`, so a
 batch written twice (a commit whose acknowledgement was lost, a replay) is stored once.
@@ -145,6 +145,17 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
+_JSON_COLUMNS = tuple(COLUMNS.index(name) for name in ("reasons", "features", "feature_sources"))
+
+
+def _encoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A buffered row as the table takes it: its JSON columns as JSON text."""
+    values = list(row)
+    for index in _JSON_COLUMNS:
+        values[index] = _json(values[index])
+    return tuple(values)
+
+
 class DecisionLog:
     """Buffered, background writer of scoring_log rows, with a durable spool for outages."""
 
@@ -185,6 +196,8 @@ class DecisionLog:
         if not self.dsn:
             return
         scored_at: datetime = decision["scored_at"]
+        # The JSON columns are encoded by the writer thread (`_encoded`), not on the caller's
+        # event loop: the values are not changed after the response is built.
         row = (
             scored_at,
             decision["application_id"],
@@ -196,10 +209,10 @@ class DecisionLog:
             decision["risk_band"],
             decision["decision"],
             decision["threshold"],
-            _json(decision["reasons"]),
-            _json(features),
+            decision["reasons"],
+            features,
             request_source,
-            _json(decision.get("feature_sources")),
+            decision.get("feature_sources"),
             decision.get("decision_id") or str(uuid.uuid4()),
         )
         with self._lock:
@@ -231,8 +244,9 @@ class DecisionLog:
         On failure the batch goes to the spool (or, if the disk fails too, stays in memory).
         """
         with self._lock:
-            batch = list(self._rows)
+            buffered = list(self._rows)
             dropped, self._dropped = self._dropped, 0
+        batch = [_encoded(row) for row in buffered]
         if dropped:
             log.warning("decision log buffer full: dropped %d oldest rows", dropped)
         if not batch:
