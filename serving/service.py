@@ -158,7 +158,10 @@ class CreditRiskService:
         built = feature_rows(apps, self.customers.lookup(ids) if ids else None)
         rows = [row.values for row in built]
         app_ids = [a.application_id or str(uuid.uuid4()) for a in apps]
-        results, scored = decide(loaded, rows, app_ids, sources=[row.sources for row in built])
+        threads = 2 if len(rows) >= 8 else 1
+        results, scored = decide(
+            loaded, rows, app_ids, threads, sources=[row.sources for row in built]
+        )
         return results, rows, scored
 
     def _log(
