@@ -17,6 +17,7 @@ from training.evaluate import Evaluation
 from training.model_card import render_model_card
 from training.plan import TrainingPlan
 from training.plots import plot_shap_summary, shap_importance, write_plots
+from training.run_datasets import without_integer_schema_hint
 from training.stability import plot_stability
 from training.tune import SearchResult
 
@@ -153,6 +154,8 @@ def _log_model(
     from mlflow.models import infer_signature
 
     example = plan.spec.model_input(plan.split.test.head(INPUT_EXAMPLE_ROWS))
+    with without_integer_schema_hint():
+        signature = infer_signature(example, model.predict_proba(example))
     # cloudpickle, not MLflow's default skops: skops refuses our own classes (the model wrapper,
     # the coercion step) unless each type is listed as trusted, and its allow-list is stored in
     # the model itself, so it buys no safety; both formats load only when
@@ -161,7 +164,7 @@ def _log_model(
         model,
         serialization_format="cloudpickle",
         name="model",
-        signature=infer_signature(example, model.predict_proba(example)),
+        signature=signature,
         input_example=example,
         pip_requirements=[
             *MODEL_PIP_REQUIREMENTS,

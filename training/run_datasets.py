@@ -7,6 +7,9 @@ the light descriptions are logged on the parent run and on every candidate run.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,11 +17,24 @@ if TYPE_CHECKING:
 
     from training.data import Split
 
-__all__ = ["FEATURE_MART", "describe_split", "log_split"]
+__all__ = ["FEATURE_MART", "describe_split", "log_split", "without_integer_schema_hint"]
 
 # Where the pipeline's training frame comes from (labels joined from application_labels).
 FEATURE_MART = "marts.application_features"
 CONTEXTS = {"train": "training", "validation": "validation", "test": "testing"}
+
+
+@contextmanager
+def without_integer_schema_hint() -> Iterator[None]:
+    """MLflow's schema inference warns that integer columns cannot hold missing values, once per
+    frame. The contract's integer features are never missing (the feature spec types the model
+    input), and the served model is not called through MLflow's schema enforcement; the hint
+    repeated for every dataset and candidate only buries the log lines that matter."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Hint: Inferred schema contains integer", category=UserWarning
+        )
+        yield
 
 
 def describe_split(split: Split, target: str, lineage: dict[str, str]) -> tuple[DatasetInput, ...]:
@@ -32,7 +48,8 @@ def describe_split(split: Split, target: str, lineage: dict[str, str]) -> tuple[
     source = _local_file(source_file) if source_file else _table(FEATURE_MART)
     inputs = []
     for part, frame in split.parts().items():
-        dataset = mlflow.data.from_pandas(frame, source=source, name=part, targets=target)
+        with without_integer_schema_hint():
+            dataset = mlflow.data.from_pandas(frame, source=source, name=part, targets=target)
         tags = [InputTag(MLFLOW_DATASET_CONTEXT, CONTEXTS[part])]
         inputs.append(DatasetInput(dataset._to_mlflow_entity(), tags=tags))
     return tuple(inputs)
