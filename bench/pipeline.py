@@ -89,7 +89,34 @@ def one(applications: int) -> dict[str, Any]:
         "flow_seconds": summary.get("seconds"),
         "stages_seconds": asyncio.run(task_times()),
         "best_test_auc": max(aucs) if aucs else None,
+        "candidates": _candidate_times(),
     }
+
+
+CANDIDATE_FIGURES = ("search_seconds", "calibrate_seconds", "evaluate_seconds", "log_seconds")
+
+
+def _candidate_times() -> dict[str, dict[str, float]]:
+    """Each candidate run's stage times, search trials and AUCs, from the MLflow store."""
+    import math
+
+    import mlflow
+
+    runs = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    out: dict[str, dict[str, float]] = {}
+    for run in runs:
+        metrics = run.data.metrics
+        if "search_seconds" not in metrics:
+            continue
+        figures = {k: round(metrics[k], 1) for k in CANDIDATE_FIGURES if k in metrics}
+        for key in ("cv_auc", "val_auc", "test_auc"):
+            value = metrics.get(key, run.data.params.get(key))
+            if value is not None and not math.isnan(float(value)):
+                figures[key] = round(float(value), 4)
+        if "search_trials" in run.data.params:
+            figures["trials"] = float(run.data.params["search_trials"])
+        out[run.info.run_name] = figures
+    return out
 
 
 def run(applications: int) -> dict[str, Any]:

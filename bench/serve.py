@@ -13,7 +13,12 @@ driven from a separate process for a fixed number of requests. Each level record
 average when it started and the client's and server's CPU per request: on a shared machine,
 compare runs by those too. Batch scoring has its own benchmark, bench/batch_score.py.
 
-    python bench/serve.py [applications] [requests_per_level]
+    python bench/serve.py [applications] [requests_per_level] [search_trials]
+
+Without search_trials the champion is a one-trial LightGBM (results in serve.json); with them,
+every candidate is trained as the pipeline does (`python bench/serve.py 20000 2000 4` is the
+champion of `make demo`, `60000 2000 8` the default budget on a 60k-application book; results
+in serve_<N>k_<trials>_trials.json).
 """
 
 from __future__ import annotations
@@ -333,26 +338,42 @@ def _start(command: list[str], env: dict[str, str], ready: str, log: Path) -> su
     raise RuntimeError(f"{command[0]} not ready in 180 s: {log.read_text()[-2000:]}")
 
 
-def _prepare(dsn: str, store: str, work: Path, applications: int) -> None:
+def _prepare(dsn: str, store: str, work: Path, applications: int, trials: int | None) -> str:
+    """Build the book and promote a champion: one-trial LightGBM, or with `trials`, every
+    candidate with that many search trials and the default budget otherwise (as the pipeline
+    trains). Returns the champion's candidate."""
     import mlflow
     from _common import promoted_champion
 
     from credit_risk.feature_build import build_features
     from credit_risk.labelled_features import load_training_frame
+    from credit_risk.settings import Settings
     from credit_risk.synthetic.config import GeneratorConfig
     from credit_risk.synthetic.loader import load_raw
 
     load_raw(dsn, GeneratorConfig(applications=applications, seed=7))
     build_features(dsn, target_path=work / "dbt-target")
     mlflow.set_tracking_uri(store)
+    if trials is None:
+        options: dict[str, Any] = {"candidates": ["lightgbm"]}
+    else:
+        training = Settings().training
+        options = {
+            "n_trials": trials,
+            "timeout": training.search_timeout_seconds,
+            "search_sample_rows": training.search_sample_rows,
+        }
     promoted_champion(
         dsn,
         load_training_frame(dsn),
         experiment="bench-serve",
         model_name=MODEL,
-        candidates=["lightgbm"],
         artifact_root=work / "artifacts",
+        **options,
     )
+    from serving.champion import load_version
+
+    return load_version(MODEL).model.candidate
 
 
 def _model_input_row() -> dict[str, Any]:
@@ -421,7 +442,7 @@ def _ratios(figures: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def main(applications: int, requests: int) -> None:
+def main(applications: int, requests: int, trials: int | None = None) -> None:
     from _common import scratch_database, write_results
 
     from credit_risk.database import ensure_database, sqlalchemy_url, with_database
@@ -446,7 +467,12 @@ def main(applications: int, requests: int) -> None:
         store_dsn = with_database(dsn, "bench_serve_mlflow")
         ensure_database(store_dsn)
         store = sqlalchemy_url(store_dsn, driver="psycopg2")
-        _prepare(dsn, store, work, applications)
+        figures["champion"] = {
+            "candidate": _prepare(dsn, store, work, applications, trials),
+            "trained": "one-trial LightGBM"
+            if trials is None
+            else f"every candidate, {trials} search trials each, default budget otherwise",
+        }
         env = {
             **os.environ,
             "CREDIT_DATABASE__DSN": dsn,
@@ -527,7 +553,9 @@ def main(applications: int, requests: int) -> None:
             }
         finally:
             _stop(theirs)
-    write_results("serve", figures)
+    write_results(
+        "serve" if trials is None else f"serve_{applications // 1000}k_{trials}_trials", figures
+    )
 
 
 if __name__ == "__main__":
@@ -541,4 +569,5 @@ if __name__ == "__main__":
         main(
             int(sys.argv[1]) if len(sys.argv) > 1 else 20_000,
             int(sys.argv[2]) if len(sys.argv) > 2 else 2_000,
+            int(sys.argv[3]) if len(sys.argv) > 3 else None,
         )
