@@ -29,7 +29,7 @@ from credit_risk.artifact.loading import load_model
 from credit_risk.artifact.scaling import ScoreScaling
 from credit_risk.errors import first_line
 from credit_risk.model_registry import require_champion
-from serving.encoding import TreeEncoder
+from serving.encoding import Encoder, fast_encoder
 from serving.reasons import Explainer, ReasonReference
 from serving.request_features import feature_rows, rows_frame
 
@@ -83,7 +83,7 @@ class LoadedModel:
     reference: ReasonReference
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Set after the load-time check: the numpy encoder and margin→PD path reproduce the pipeline.
-    encoder: TreeEncoder | None = None
+    encoder: Encoder | None = None
     # What the calibrator reads, rebuilt from the margin: "margin" or "sigmoid"; None = call
     # calibrated.predict_proba (the exact, slower path).
     response: str | None = None
@@ -162,9 +162,12 @@ def _calibrated(
 def _with_fast_paths(loaded: LoadedModel, spec: FeatureSpec) -> LoadedModel:
     """Turn on each fast path that reproduces the exact pipeline on probe rows."""
     rows = _probe_rows()
-    tree = TreeEncoder(spec)
-    same = loaded.explainer.kind != "linear" and tree.matches(loaded.model.pipeline, spec, rows)
-    encoder = tree if same else None
+    linear = loaded.explainer.kind == "linear"
+    encoder = (
+        fast_encoder(loaded.model.pipeline, spec, rows, linear)
+        if spec.categories is not None
+        else None
+    )
     response = None
     if loaded.explainer.kind in ("lightgbm", "xgboost", "linear"):
         frame = rows_frame(rows)

@@ -1,5 +1,7 @@
-"""The service's fast path (numpy encoding, probability from the booster's margin) decides
-exactly as the exact path (the fitted pipeline's own predict_proba) on generated applications."""
+"""The service's fast path (numpy encoding, probability from the model's margin) decides
+exactly as the exact path (the fitted pipeline's own predict_proba) on generated applications:
+for the served LightGBM champion, and for the two linear models (the logistic regression and
+the scorecard benchmark, whose encodings are imputation and scaling, and weight of evidence)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import numpy as np
 import pytest
 
 from credit_risk import contract
-from tests.integration.champion import Champion
+from tests.books import STANDARD, BookTemplates
+from tests.integration.champion import Champion, train_one
 
 pytestmark = pytest.mark.integration
 
@@ -58,12 +61,39 @@ def _applications(rng: np.random.Generator) -> list[Any]:
     return apps
 
 
+@pytest.fixture(scope="module")
+def linear_versions(books: BookTemplates, mlflow_tracking_uri: str) -> dict[str, tuple[str, int]]:
+    """The logistic regression and the scorecard, each registered under a name of its own."""
+    import uuid
+
+    from training.registry.versions import register_challenger
+
+    tag = uuid.uuid4().hex[:6]
+    result = train_one(books.training_frame(STANDARD), f"parity-{tag}", "logistic_regression")
+    versions = {}
+    for candidate, run_id in result.run_ids.items():
+        name = f"parity-{candidate}-{tag}"
+        versions[candidate] = (name, int(register_challenger(run_id, model_name=name).version))
+    return versions
+
+
 def test_the_fast_path_decides_as_the_exact_path(champion: Champion) -> None:
+    _compare(champion.model_name, champion.version)
+
+
+@pytest.mark.parametrize("candidate", ["logistic_regression", "scorecard"])
+def test_the_linear_models_fast_path_decides_as_their_exact_path(
+    linear_versions: dict[str, tuple[str, int]], candidate: str
+) -> None:
+    _compare(*linear_versions[candidate])
+
+
+def _compare(model_name: str, version: int) -> None:
     from serving.champion import load_version
     from serving.request_features import feature_rows
     from serving.scorer import decide
 
-    fast = load_version(champion.model_name, champion.version)
+    fast = load_version(model_name, version)
     assert fast.encoder is not None and fast.response is not None, "no fast path to compare"
     exact = dataclasses.replace(fast, encoder=None, response=None)
     rows = [row.values for row in feature_rows(_applications(np.random.default_rng(8)))]

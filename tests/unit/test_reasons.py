@@ -10,7 +10,7 @@ import pytest
 
 from credit_risk import contract
 from credit_risk.artifact.feature_spec import FeatureSpec
-from serving.encoding import TreeEncoder
+from serving.encoding import TreeEncoder, fast_encoder
 from serving.reasons import (
     Explainer,
     ReasonReference,
@@ -264,6 +264,41 @@ def test_the_numpy_encoder_equals_tree_preprocessing_and_refuses_the_linear_one(
     spec = FeatureSpec.from_contract()
     # The linear pipeline imputes and scales, so the check must keep it on the exact path.
     assert TreeEncoder(spec).matches(pipeline, spec, rows) is (explainer.kind != "linear")
+
+
+def _edge_rows(pipeline: object, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Rows whose numerics sit exactly on, and just below, the scorecard's bin edges (the
+    integers either side for an integer feature)."""
+    woe = pipeline.named_steps["preprocess"]  # type: ignore[attr-defined]
+    if not hasattr(woe, "binnings_"):
+        return []
+    spec = FeatureSpec.from_contract()
+    edges = []
+    for name in woe.numeric:
+        binning = woe.binnings_[name]
+        for split in [] if binning is None else binning.splits:
+            values: tuple[object, ...] = (float(split), float(np.nextafter(split, -np.inf)))
+            if spec.input_type(name) == "long":
+                values = (int(np.floor(split)), int(np.ceil(split)))
+            for value in values:
+                edges.append({**rows[len(edges) % len(rows)], name: value})
+    return edges
+
+
+def test_every_pipeline_has_a_numpy_encoder_equal_to_its_own_preprocessing(
+    fitted: tuple,
+) -> None:
+    explainer, _, pipeline = fitted
+    spec = FeatureSpec.from_contract()
+    probe, _ = _frame(20, seed=4)
+    encoder = fast_encoder(pipeline, spec, probe, linear=explainer.kind == "linear")
+    assert encoder is not None
+    rows, _ = _frame(300, seed=5)
+    for row in rows[::7]:  # every numeric missing now and then, the categories too
+        row.update(dict.fromkeys(["years_employed", "bureau_score", "employment_type"], None))
+    rows += _edge_rows(pipeline, rows)
+    expected = pipeline[:-1].transform(spec.model_input(rows_frame(rows)))
+    np.testing.assert_array_equal(encoder.encode(rows), np.asarray(expected, dtype=np.float64))
 
 
 def test_a_row_gets_the_same_bits_alone_as_within_a_batch() -> None:
