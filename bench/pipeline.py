@@ -15,6 +15,7 @@ t(1M) / t(100k) <= 12.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -60,6 +61,9 @@ def one(applications: int) -> dict[str, Any]:
 
     from flows.pipeline import run_pipeline
 
+    stages = logging.getLogger("training")  # each candidate's and the gate's own timings
+    stages.setLevel(logging.INFO)
+    stages.addHandler(logging.StreamHandler())
     state = run_pipeline(applications=applications, return_state=True)
     summary = state.result()
     flow_run_id = state.state_details.flow_run_id

@@ -8,6 +8,7 @@ promotion lock (promotion_log.serialised).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -120,12 +121,25 @@ def promote_if_better(
         scores = model.default_probability(X)
         return scores, metrics_of(scores, y, threshold, groups, model.uri)
 
+    started = time.perf_counter()
     challenger_model = RiskModel(f"models:/{model_name}/{challenger.version}")
     challenger_scores, challenger_metrics = scored(
         challenger_model, recorded_threshold(client, challenger)
     )
+    log.info(
+        "gate: version %s scored on %d test rows in %.1f s",
+        challenger.version,
+        len(X),
+        time.perf_counter() - started,
+    )
+    started = time.perf_counter()
     shares = monotone_violations(challenger_model, X, list(feature_columns), rows=len(X))
     challenger_metrics[MONOTONE_METRIC] = max(shares.values(), default=0.0)
+    log.info(
+        "gate: monotone directions checked on every test row (%d features) in %.1f s",
+        len(shares),
+        time.perf_counter() - started,
+    )
     # Read the champion, decide, move the alias and log under the model's lock: a promotion
     # running meanwhile cannot start from the same champion.
     with promotion_log.serialised(dsn, model_name) as conn:
@@ -136,6 +150,7 @@ def promote_if_better(
             )
         champion_metrics = None
         gain = None
+        started = time.perf_counter()
         if champion is not None:
             champion_scores, champion_metrics = scored(
                 RiskModel(f"models:/{model_name}/{champion.version}"),
@@ -150,6 +165,9 @@ def promote_if_better(
                 gain = auc_gain(y, challenger_scores, benchmark_scores, level)
         if gain is not None:
             challenger_metrics.update(gain.as_metrics())
+            log.info(
+                "gate: AUC gain over the %s in %.1f s", benchmark, time.perf_counter() - started
+            )
         decision = decide_promotion(
             challenger_metrics,
             champion_metrics,
