@@ -128,10 +128,11 @@ def run(applications: int) -> dict[str, Any]:
     import json
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {
+        env = {  # the task runner may be chosen (CREDIT_RUNNER__*); nothing else carries over
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("CREDIT_", "MLFLOW_", "PREFECT_"))
+            or k.startswith("CREDIT_RUNNER__")
         }
         env.update(
             {
