@@ -8,6 +8,7 @@ promotion lock (promotion_log.serialised).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
@@ -133,7 +134,10 @@ def promote_if_better(
         time.perf_counter() - started,
     )
     started = time.perf_counter()
-    shares = monotone_violations(challenger_model, X, list(feature_columns), rows=len(X))
+    # Every test row; the gate runs alone, so the features are checked on every core.
+    shares = monotone_violations(
+        challenger_model, X, list(feature_columns), rows=len(X), threads=os.cpu_count() or 1
+    )
     challenger_metrics[MONOTONE_METRIC] = max(shares.values(), default=0.0)
     log.info(
         "gate: monotone directions checked on every test row (%d features) in %.1f s",
