@@ -87,16 +87,22 @@ def choose_best(
 def train_all(
     training_plan: TrainingPlan, delays: list[float]
 ) -> tuple[list[CandidateOutcome], dict[str, str]]:
-    """Submit one task per candidate to the flow's task runner and gather what each gave."""
+    """Submit one task per candidate to the flow's task runner and gather what each gave.
+
+    The longest candidates go first, so parallel workers do not end on a long one alone.
+    """
+    from training.candidates import longest_first
+
     futures = {
         name: retrying(train_candidate, delays)
         .with_options(name=f"train-candidate-{name}", task_run_name=f"train-candidate-{name}")
         .submit(training_plan, name)
-        for name in training_plan.candidates
+        for name in longest_first(training_plan.candidates)
     }
     outcomes: list[CandidateOutcome] = []
     failed: dict[str, str] = {}
-    for name, future in futures.items():
+    for name in training_plan.candidates:
+        future = futures[name]
         # One broken candidate must not sink the others; the parent run records it.
         value = future.result(raise_on_failure=False)
         if isinstance(value, BaseException):

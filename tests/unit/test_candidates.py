@@ -214,3 +214,15 @@ def test_forest_final_fit_bootstraps_a_bounded_number_of_rows() -> None:
     pipeline = build_pipeline("random_forest", params=params)
     assert pipeline.named_steps["model"].max_samples == 0.25
     assert CANDIDATES["xgboost"].final_fit_params(10**6) == {}
+
+
+def test_parallel_workers_start_the_longest_candidates_first() -> None:
+    from training.candidates import CANDIDATES, longest_first
+
+    assert longest_first(["scorecard", "lightgbm", "my_model", "random_forest"]) == [
+        "random_forest",
+        "lightgbm",
+        "scorecard",
+        "my_model",
+    ]
+    assert set(longest_first(list(CANDIDATES))) == set(CANDIDATES)
