@@ -48,10 +48,11 @@ def describe_split(split: Split, target: str, lineage: dict[str, str]) -> tuple[
     source = _local_file(source_file) if source_file else _table(FEATURE_MART)
     inputs = []
     for part, frame in split.parts().items():
-        with without_integer_schema_hint():
+        with without_integer_schema_hint():  # the schema is inferred when the entity is made
             dataset = mlflow.data.from_pandas(frame, source=source, name=part, targets=target)
+            entity = dataset._to_mlflow_entity()
         tags = [InputTag(MLFLOW_DATASET_CONTEXT, CONTEXTS[part])]
-        inputs.append(DatasetInput(dataset._to_mlflow_entity(), tags=tags))
+        inputs.append(DatasetInput(entity, tags=tags))
     return tuple(inputs)
 
 
