@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 
 # The fast path must reproduce calibrated.predict_proba to this tolerance or it is not used
 # (XGBoost computes in float32, so its margins differ from the sum of contributions by ~1e-7).
-FAST_PATH_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,8 @@ class LoadedModel:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Set after the load-time check: the numpy encoder and margin→PD path reproduce the pipeline.
     encoder: Encoder | None = None
-    # What the calibrator reads, rebuilt from the margin: "margin" or "sigmoid"; None = call
-    # calibrated.predict_proba (the exact, slower path).
+    # The estimator method whose output the calibrators read (RESPONSES), called on the encoded
+    # rows; None = call calibrated.predict_proba on the frame (the exact, slower path).
     response: str | None = None
     # A model of features outside the contract (trained on a flat file): its input columns and
     # what training saw of them. None for the contract's models.
@@ -127,8 +126,7 @@ class LoadedModel:
             encoded = self.explainer.encode(frame)
         contributions, base = self.explainer.contributions(encoded, threads)
         if self.response is not None:
-            margin = contributions.sum(axis=1) + base
-            probability = _calibrated(self.model, margin, self.response)
+            probability = _calibrated(self.model, encoded, self.response)
         else:
             frame = self.frame(rows) if frame is None else frame
             probability = self.model.predict_proba(frame)[:, 1]
@@ -143,15 +141,22 @@ class LoadedModel:
         )
 
 
-def _calibrated(
-    model: CreditRiskModel, margin: npt.NDArray[np.float64], response: str
-) -> npt.NDArray[np.float64]:
-    """calibrated.predict_proba[:, 1] from the raw margin, without re-running the pipeline.
+# What CalibratedClassifierCV feeds its calibrators: the estimator's decision_function or,
+# without one, its predict_proba.
+RESPONSES = ("decision_function", "predict_proba")
 
-    CalibratedClassifierCV feeds its calibrators the estimator's decision_function (the margin)
-    or, without one, P(default) = sigmoid(margin); which one is found when the version loads.
+
+def _calibrated(
+    model: CreditRiskModel, encoded: npt.NDArray[np.float64], response: str
+) -> npt.NDArray[np.float64]:
+    """calibrated.predict_proba[:, 1] from the encoded rows, without re-running the preprocessing.
+
+    The same method of the same fitted estimator on the matrix the preprocessing gives, then the
+    same calibrators: the exact path's probabilities, bit for bit (checked when a version loads).
     """
-    values = margin if response == "margin" else 1.0 / (1.0 + np.exp(-margin))
+    values = np.asarray(getattr(model.pipeline[-1], response)(encoded))
+    if response == "predict_proba":
+        values = values[:, 1]
     parts = [
         np.clip(calibrated.calibrators[0].predict(values), 0.0, 1.0)
         for calibrated in model.calibrated.calibrated_classifiers_
@@ -160,7 +165,7 @@ def _calibrated(
 
 
 def _with_fast_paths(loaded: LoadedModel, spec: FeatureSpec) -> LoadedModel:
-    """Turn on each fast path that reproduces the exact pipeline on probe rows."""
+    """Turn on each fast path that reproduces the exact pipeline on probe rows, bit for bit."""
     rows = _probe_rows()
     linear = loaded.explainer.kind == "linear"
     encoder = (
@@ -168,21 +173,21 @@ def _with_fast_paths(loaded: LoadedModel, spec: FeatureSpec) -> LoadedModel:
         if spec.categories is not None
         else None
     )
-    response = None
-    if loaded.explainer.kind in ("lightgbm", "xgboost", "linear"):
-        frame = rows_frame(rows)
-        exact = loaded.model.predict_proba(frame)[:, 1]
-        contributions, base = loaded.explainer.contributions(loaded.explainer.encode(frame))
-        for candidate in ("margin", "sigmoid"):
-            try:
-                got = _calibrated(loaded.model, contributions.sum(axis=1) + base, candidate)
-            except Exception as exc:  # an unexpected calibrator layout: keep the exact path
-                log.warning("fast probability path unavailable: %s", exc)
-                break
-            if np.allclose(got, exact, rtol=0, atol=FAST_PATH_TOLERANCE):
-                response = candidate
-                break
-    return replace(loaded, encoder=encoder, response=response)
+    frame = rows_frame(rows)
+    exact = loaded.model.predict_proba(frame)[:, 1]
+    encoded = loaded.explainer.encode(frame)
+    estimator = loaded.model.pipeline[-1]
+    response = next((name for name in RESPONSES if hasattr(estimator, name)), None)
+    try:
+        same = response is not None and np.array_equal(
+            _calibrated(loaded.model, encoded, response), exact
+        )
+    except Exception as exc:  # an unexpected calibrator layout: keep the exact path
+        log.warning("fast probability path unavailable: %s", exc)
+        same = False
+    if response is not None and not same:
+        log.warning("fast probability path differs from the pipeline's; the exact path is used")
+    return replace(loaded, encoder=encoder, response=response if same else None)
 
 
 def load_version(name: str, version: int | None = None) -> LoadedModel:
