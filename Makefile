@@ -2,6 +2,9 @@
 #   make demo   runs the whole pipeline on an embedded PostgreSQL
 #   make test   runs lint and the test suite
 PYTHON ?= python3
+# Bytecode is compiled on first import and kept, for the modules the commands use, instead of
+# every installed package at install time.
+unexport PYTHONDONTWRITEBYTECODE
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -27,7 +30,7 @@ help:
 	.tools/bin/pip install --quiet "uv>=0.5,<1"
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --compile-bytecode
+	$(UV) sync --locked
 	@touch $@
 
 install: $(VENV)/.synced
