@@ -136,6 +136,7 @@ class WoeTableEncoder:
         self.bins: list[npt.NDArray[np.float64]] = []
         self.missing: list[float] = []
         self.tables: list[dict[str, float]] = []
+        self.category_binnings: list[Any] = []  # for a category outside the fixed levels
         for name in self.numeric:
             binning = woe.binnings_[name]
             if binning is None:
@@ -151,6 +152,7 @@ class WoeTableEncoder:
         for name in self.categorical:
             binning = woe.binnings_[name]
             known = [str(level) for level in levels[name]]
+            self.category_binnings.append(binning)
             if binning is None:
                 self.tables.append(dict.fromkeys(known, 0.0))
                 self.missing.append(0.0)
@@ -187,11 +189,19 @@ class WoeTableEncoder:
         for k, (col, table) in enumerate(zip(self.categorical, self.tables, strict=True)):
             missing = self.missing[offset + k]
             out[:, offset + k] = [
-                missing if row[col] is None else table.get(str(row[col]), math.nan) for row in rows
+                missing if row[col] is None else self._category(k, table, str(row[col]))
+                for row in rows
             ]
-        if np.isnan(out[:, offset:]).any():
-            raise ValueError("a category outside the fixed levels has no WoE in the table")
         return out
+
+    def _category(self, k: int, table: dict[str, float], value: str) -> float:
+        """A category's WoE; one outside the fixed levels asks its binning, as the pipeline does."""
+        if value in table:
+            return table[value]
+        binning = self.category_binnings[k]
+        return (
+            0.0 if binning is None else float(_woe(binning, np.asarray([value], dtype=object))[0])
+        )
 
 
 def _woe(binning: Any, values: npt.NDArray[Any]) -> npt.NDArray[np.float64]:

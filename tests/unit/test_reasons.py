@@ -296,6 +296,7 @@ def test_every_pipeline_has_a_numpy_encoder_equal_to_its_own_preprocessing(
     rows, _ = _frame(300, seed=5)
     for row in rows[::7]:  # every numeric missing now and then, the categories too
         row.update(dict.fromkeys(["years_employed", "bureau_score", "employment_type"], None))
+    rows[3]["loan_purpose"] = "unseen-purpose"
     rows += _edge_rows(pipeline, rows)
     expected = pipeline[:-1].transform(spec.model_input(rows_frame(rows)))
     np.testing.assert_array_equal(encoder.encode(rows), np.asarray(expected, dtype=np.float64))
