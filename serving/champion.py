@@ -50,9 +50,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The fast path must reproduce calibrated.predict_proba to this tolerance or it is not used
-# (XGBoost computes in float32, so its margins differ from the sum of contributions by ~1e-7).
-
 
 @dataclass(frozen=True)
 class Scored:
@@ -81,7 +78,7 @@ class LoadedModel:
     # What adverse-action reasons are measured against (see reason_reference).
     reference: ReasonReference
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    # Set after the load-time check: the numpy encoder and margin→PD path reproduce the pipeline.
+    # Set after the load-time check: the numpy encoder reproduces the pipeline's preprocessing.
     encoder: Encoder | None = None
     # The estimator method whose output the calibrators read (RESPONSES), called on the encoded
     # rows; None = call calibrated.predict_proba on the frame (the exact, slower path).

@@ -25,8 +25,9 @@ A row the table refuses (a value out of range, a character PostgreSQL cannot sto
 aside in `serving.scoring_log_rejected` (rejected_at, error, the row as JSON text) and the rest
 of its batch is written: one bad row never stops the log.
 
-Requests only append to an in-memory buffer; a worker thread encodes and copies it to the table every
-FLUSH_SECONDS or FLUSH_ROWS rows, whichever comes first, so logging adds no request latency.
+Requests only append to an in-memory buffer; a worker thread encodes and copies it to the table
+every FLUSH_SECONDS or FLUSH_ROWS rows, whichever comes first, so logging adds no request
+latency.
 Rows go through a session-local staging table and `on conflict (decision_id) do nothing`, so a
 batch written twice (a commit whose acknowledgement was lost, a replay) is stored once.
 

@@ -75,6 +75,9 @@ __all__ = ["CreditRiskService", "serving_settings", "workers_from_env"]
 log = logging.getLogger(__name__)
 
 WORKERS_ENV = "CREDIT_SERVING__WORKERS"
+# A micro-batch this large shares two threads for its contributions; below it, starting the
+# second thread costs more than it saves.
+TWO_THREADS_FROM = 8
 Result = TypeVar("Result")
 
 
@@ -158,7 +161,7 @@ class CreditRiskService:
         built = feature_rows(apps, self.customers.lookup(ids) if ids else None)
         rows = [row.values for row in built]
         app_ids = [a.application_id or str(uuid.uuid4()) for a in apps]
-        threads = 2 if len(rows) >= 8 else 1
+        threads = 2 if len(rows) >= TWO_THREADS_FROM else 1
         results, scored = decide(
             loaded, rows, app_ids, threads, sources=[row.sources for row in built]
         )
@@ -232,13 +235,18 @@ class CreditRiskService:
     async def score(self, ctx: bentoml.Context, **application: Any) -> ScoreResponse:
         """Score one application: PD, credit score, band, decision and up to four reasons."""
         # Answered by serving.direct_route once the service has started; this is the route
-        # BentoML documents, and answers only before then.
-        app = Application.model_construct(**application)
-        decided = await self.batcher(app)
-        if await ctx.request.is_disconnected():
+        # BentoML documents, and answers only before then, with the same handler.
+        from starlette.responses import Response
+
+        try:
+            body = await self._score_direct(
+                Application.model_construct(**application), ctx.request.is_disconnected
+            )
+        except UnavailableError as exc:
+            raise _unavailable() from exc
+        if body is None:
             return _client_gone(ctx)
-        self._log([app], [decided.result], [decided.features], "score")
-        return ScoreResponse(**decided.result)
+        return Response(body, media_type="application/json")  # type: ignore[return-value]
 
     @bentoml.api(input_spec=BatchRequest)
     async def score_batch(
